@@ -1,0 +1,6 @@
+from .errors import ConfigurationError as ConfigurationError
+from .errors import RealtimeError as RealtimeError
+from .extension import Realtime as Realtime
+from .page_socket import PageSocket as PageSocket
+
+__all__ = ["ConfigurationError", "PageSocket", "Realtime", "RealtimeError"]

@@ -1,0 +1,332 @@
+"""One live WebSocket and the only writer to its socket.
+
+simple-websocket's reader thread parses what the client sends, and we let it.
+Everything that is *written* goes through :class:`Connection`: pushes, replies,
+our pings, and the pong and close replies that simple-websocket's reader
+produces, which reach us through :class:`_SocketProxy`. So frames never
+interleave, and a close frame is always the last thing written.
+
+A pusher first tries to write a frame straight to the socket without
+blocking. Whatever the kernel does not take goes into a bounded backlog that
+the connection's own thread (the WSGI worker thread or greenlet flask-sock
+gives us) drains. A client that stops reading therefore never blocks a
+pusher: its backlog overflows and it is closed.
+"""
+
+from __future__ import annotations
+
+import _socket
+import select
+import socket
+import ssl
+import threading
+import typing as t
+from collections import deque
+from time import monotonic
+
+from . import frames
+from .protocol import CLEAN_CLOSE_CODES
+from .protocol import CLOSE_ABNORMAL
+from .protocol import CLOSE_MESSAGE_TOO_BIG
+from .protocol import CLOSE_NO_STATUS
+from .protocol import CLOSE_SLOW_CONSUMER
+
+_POLL_SLICE = 1.0
+_CLOSE_OPCODE_BYTE = 0x88
+
+
+def _nonblocking_socket(sock: t.Any) -> _socket.socket | None:
+    """Return the OS socket we can write to without blocking, if there is one.
+
+    gevent wraps the OS socket in ``_sock``; a TLS socket has no such
+    non-blocking send, so its writes are left to the connection thread.
+    """
+    inner = getattr(sock, "_sock", None)
+    if isinstance(inner, _socket.socket):
+        return inner
+    if isinstance(sock, _socket.socket) and not isinstance(sock, ssl.SSLSocket):
+        return sock
+    return None
+
+
+class Connection:
+    """A WebSocket accepted by the endpoint, seen from the server.
+
+    :param ws: the ``simple_websocket.Server`` flask-sock created.
+    :param connection_id: the page's connection id.
+    :param max_backlog: bytes that may wait for a slow client before it is
+        closed with :data:`~flask_realtime.protocol.CLOSE_SLOW_CONSUMER`.
+    :param ping_interval: seconds between pings; a peer that sends nothing for
+        twice as long is dropped.
+    :param max_message_size: largest message the client may send, in bytes.
+    """
+
+    #: Seconds to wait for the client's close reply before dropping the TCP
+    #: connection.
+    close_timeout = 5.0
+    #: Messages read ahead of the handler before reading pauses, so that a
+    #: client cannot make the server buffer without bound.
+    max_pending_messages = 64
+
+    def __init__(
+        self,
+        ws: t.Any,
+        *,
+        connection_id: str,
+        max_backlog: int,
+        ping_interval: float,
+        max_message_size: int,
+    ) -> None:
+        self.connection_id = connection_id
+        #: The close code that ended the connection: the client's when it
+        #: closed, ours when we did, 1006 when the TCP connection just ended.
+        self.close_code: int | None = None
+        #: Whether the client sent the first close frame.
+        self.closed_by_client = False
+        self._ws = ws
+        self._sock = ws.sock
+        self._raw = _nonblocking_socket(ws.sock)
+        self._max_backlog = max_backlog
+        self._ping_interval = ping_interval
+        self._lock = threading.Lock()
+        # simple-websocket sets this event when a message arrives or its
+        # reader stops; we set it when there is something to write.
+        self._wake: threading.Event = ws.event
+        self._input_room = threading.Event()
+        self._backlog: deque[bytes] = deque()
+        self._backlog_size = 0
+        self._writing = False
+        self._closing = False
+        self._broken = False
+        self._reader_done = False
+        self._abort_at: float | None = None
+        now = monotonic()
+        self._last_received = now
+        self._next_ping = now + ping_interval
+        ws.max_message_size = max_message_size
+        ws.sock = _SocketProxy(self)
+
+    @property
+    def closed_cleanly(self) -> bool:
+        """Whether the client closed on purpose (page unload or refresh)."""
+        return self.closed_by_client and self.close_code in CLEAN_CLOSE_CODES
+
+    # Called from any thread.
+
+    def send_frame(self, frame: bytes) -> None:
+        """Write an encoded frame now if the socket takes it, else queue it."""
+        with self._lock:
+            if self._closing or self._broken:
+                return
+            if not self._writing and not self._backlog and self._raw is not None:
+                try:
+                    sent = self._raw.send(frame, socket.MSG_DONTWAIT)
+                except BlockingIOError:
+                    sent = 0
+                except OSError:
+                    # The connection thread sees this and ends the connection.
+                    self._broken = True
+                    sent = 0
+                if sent == len(frame):
+                    return
+                frame = frame[sent:]
+            if self._broken:
+                pass  # nothing more to write; just wake the connection thread
+            elif self._backlog_size + len(frame) > self._max_backlog:
+                self._backlog.clear()
+                self._backlog_size = 0
+                self._queue_close(CLOSE_SLOW_CONSUMER, "slow consumer")
+            else:
+                self._backlog.append(frame)
+                self._backlog_size += len(frame)
+        self._wake.set()
+
+    def close(self, code: int, reason: str = "") -> None:
+        """Close with ``code`` after what is already queued has been written."""
+        with self._lock:
+            self._queue_close(code, reason)
+        self._wake.set()
+
+    # Called from the connection's own thread.
+
+    def run(self, on_message: t.Callable[[str | bytes], None]) -> None:
+        """Write, read and ping until the connection ends.
+
+        ``on_message`` is called here for each message the client sends, one
+        at a time and in order.
+        """
+        try:
+            while True:
+                self._wake.wait(self._seconds_to_next_deadline())
+                self._wake.clear()
+                self._flush()
+                if self._broken:
+                    break
+                self._handle_input(on_message)
+                now = monotonic()
+                if self._reader_done:
+                    self._flush()
+                    break
+                if now - self._last_received > 2 * self._ping_interval:
+                    self._broken = True
+                    break
+                if self._closing and self._abort_at is not None:
+                    if now >= self._abort_at:
+                        break
+                elif now >= self._next_ping:
+                    self._next_ping = now + self._ping_interval
+                    self._write_control(frames.ping_frame())
+        finally:
+            self._finish()
+
+    def _handle_input(self, on_message: t.Callable[[str | bytes], None]) -> None:
+        buffer = self._ws.input_buffer
+        while buffer and not self._closing:
+            message = buffer.pop(0)
+            self._input_room.set()
+            on_message(message)
+
+    def _seconds_to_next_deadline(self) -> float:
+        deadline = min(self._next_ping, self._last_received + 2 * self._ping_interval)
+        if self._abort_at is not None:
+            deadline = min(deadline, self._abort_at)
+        return max(0.0, deadline - monotonic())
+
+    def _flush(self) -> None:
+        while True:
+            with self._lock:
+                if not self._backlog or self._broken:
+                    self._writing = False
+                    return
+                data = b"".join(self._backlog)
+                self._backlog.clear()
+                self._backlog_size = 0
+                self._writing = True
+            if not self._write(data):
+                with self._lock:
+                    self._broken = True
+                    self._writing = False
+                    self._backlog.clear()
+                return
+
+    def _write(self, data: bytes) -> bool:
+        if self._raw is None:
+            try:
+                self._sock.sendall(data)
+            except OSError:
+                return False
+            return True
+        view = memoryview(data)
+        while view:
+            try:
+                sent = self._raw.send(view, socket.MSG_DONTWAIT)
+            except BlockingIOError:
+                sent = 0
+            except OSError:
+                return False
+            view = view[sent:]
+            if view and not self._wait_writable():
+                return False
+        return True
+
+    def _wait_writable(self) -> bool:
+        """Wait until the socket takes more data; False once it is given up."""
+        poller = select.poll()  # gevent patches this into a cooperative poll
+        poller.register(self._sock.fileno(), select.POLLOUT)
+        while True:
+            now = monotonic()
+            deadline = self._last_received + 2 * self._ping_interval
+            if self._abort_at is not None:
+                deadline = min(deadline, self._abort_at)
+            if now >= deadline or self._reader_done:
+                return False
+            if poller.poll(min(deadline - now, _POLL_SLICE) * 1000):
+                return True
+
+    def _finish(self) -> None:
+        with self._lock:
+            self._closing = True
+            self._backlog.clear()
+            if self.close_code is None:
+                self.close_code = CLOSE_ABNORMAL
+        self._input_room.set()
+        if not self._reader_done:
+            try:
+                self._sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+        self._ws.thread.join(self.close_timeout)
+        self._ws.connected = False
+        self._sock.close()
+
+    # Internals shared by both sides; the lock is held by the caller.
+
+    def _queue_close(self, code: int, reason: str) -> None:
+        if self._closing:
+            return
+        self._closing = True
+        self.close_code = code
+        self._backlog.append(frames.close_frame(code, reason))
+        self._abort_at = monotonic() + self.close_timeout
+
+    def _write_control(self, data: bytes) -> None:
+        """Queue a control frame: it may go out even after a close is queued."""
+        with self._lock:
+            if self._broken:
+                return
+            self._backlog.append(data)
+        self._wake.set()
+
+    # Called by simple-websocket's reader thread through _SocketProxy.
+
+    def _reader_recv(self, size: int) -> bytes:
+        buffer = self._ws.input_buffer
+        while len(buffer) >= self.max_pending_messages and not self._reader_done:
+            self._input_room.clear()
+            if len(buffer) >= self.max_pending_messages:
+                self._input_room.wait(_POLL_SLICE)
+        data: bytes = self._sock.recv(size)
+        self._last_received = monotonic()
+        return data
+
+    def _reader_send(self, data: bytes) -> int:
+        # Pongs, and close frames: simple-websocket writes a close of its own
+        # only for an oversized message; every other close it writes answers
+        # the client's. Once our own close is queued, a second one must not
+        # follow it.
+        if data[0] == _CLOSE_OPCODE_BYTE:
+            with self._lock:
+                if self._closing:
+                    return len(data)
+                self._closing = True
+                code = int.from_bytes(data[2:4], "big") if len(data) >= 4 else 0
+                self.close_code = code or CLOSE_NO_STATUS
+                self.closed_by_client = code != CLOSE_MESSAGE_TOO_BIG
+        self._write_control(data)
+        return len(data)
+
+    def _reader_stopped(self) -> None:
+        self._reader_done = True
+        self._wake.set()
+
+
+class _SocketProxy:
+    """What simple-websocket's reader sees as its socket."""
+
+    def __init__(self, connection: Connection) -> None:
+        self._connection = connection
+
+    def recv(self, size: int) -> bytes:
+        return self._connection._reader_recv(size)
+
+    def send(self, data: bytes) -> int:
+        return self._connection._reader_send(data)
+
+    def sendall(self, data: bytes) -> None:
+        self._connection._reader_send(data)
+
+    def fileno(self) -> int:
+        return int(self._connection._sock.fileno())
+
+    def close(self) -> None:
+        self._connection._reader_stopped()

@@ -1,0 +1,94 @@
+"""The WebSocket endpoint: the handshake checks and a socket's lifetime."""
+
+from __future__ import annotations
+
+import typing as t
+from urllib.parse import urlsplit
+
+from flask import abort
+from flask import current_app
+from flask import g
+from flask import request
+
+from . import identity
+from . import messages
+from .connection import Connection
+from .errors import ConnectionIdRefused
+from .protocol import CLOSE_ID_REFUSED
+from .protocol import CLOSE_REPLACED
+from .protocol import CONNECTION_ID_PARAM
+from .signals import socket_connected
+from .signals import socket_disconnected
+
+if t.TYPE_CHECKING:
+    from .state import AppState
+
+
+def check_upgrade(state: AppState) -> None:
+    """Refuse an upgrade request before the handshake, with an HTTP error.
+
+    Runs before flask-sock answers the upgrade. A cross-site page must get no
+    socket at all (cross-site WebSocket hijacking), and a request without a
+    well-formed id is not from our client. Whether the id was issued to this
+    session is checked after the handshake, so that the client learns why it
+    was refused from the close code.
+    """
+    origin = request.headers.get("Origin")
+    if origin is not None and not _origin_allowed(origin, state.settings.allowed_origins):
+        abort(403, description="The socket's Origin is not allowed.")
+    if not identity.is_valid_connection_id(request.args.get(CONNECTION_ID_PARAM)):
+        abort(
+            400,
+            description=f"The '{CONNECTION_ID_PARAM}' query parameter is missing"
+            " or malformed.",
+        )
+    # Every push is framed once for all subscribers, which a per-connection
+    # compression context would undo; JSON pushes are small anyway. Without
+    # this header simple-websocket does not negotiate permessage-deflate.
+    request.environ.pop("HTTP_SEC_WEBSOCKET_EXTENSIONS", None)
+
+
+def _origin_allowed(origin: str, allowed: frozenset[str]) -> bool:
+    origin = origin.rstrip("/").lower()
+    if "*" in allowed or origin in allowed:
+        return True
+    # The scheme is left out: behind a TLS-terminating proxy the app sees
+    # http while the page's origin is https.
+    return urlsplit(origin).netloc == request.host.lower()
+
+
+def serve(state: AppState, ws: t.Any) -> None:
+    """Run one socket from handshake to close, in its own thread."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    settings = state.settings
+    connection_id = request.args[CONNECTION_ID_PARAM]
+    connection = Connection(
+        ws,
+        connection_id=connection_id,
+        max_backlog=settings.max_backlog,
+        ping_interval=settings.ping_interval,
+        max_message_size=settings.max_message_size,
+    )
+    key = identity.socket_key(create=False)
+    digest = identity.digest(key, connection_id) if key else ""
+    try:
+        if not key:
+            raise ConnectionIdRefused(connection_id)
+        replaced = state.backend.attach(digest, connection)
+    except ConnectionIdRefused:
+        connection.close(CLOSE_ID_REFUSED, "connection id refused")
+        connection.run(lambda message: None)
+        return
+    if replaced is not None:
+        replaced.close(CLOSE_REPLACED, "replaced by a newer socket")
+    g.socket._adopt(connection_id, digest)
+    handlers = messages.BUILTIN_HANDLERS
+    socket_connected.send(app, connection_id=connection_id)
+    try:
+        connection.run(lambda message: messages.handle(connection, message, handlers))
+    finally:
+        clean = connection.closed_cleanly
+        state.backend.detach(digest, connection, forget=clean)
+        socket_disconnected.send(
+            app, connection_id=connection_id, code=connection.close_code, clean=clean
+        )

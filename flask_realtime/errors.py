@@ -1,0 +1,16 @@
+"""The exceptions flask-realtime raises."""
+
+from __future__ import annotations
+
+
+class RealtimeError(Exception):
+    """Base class of flask-realtime's own exceptions."""
+
+
+class ConfigurationError(RealtimeError, ValueError):
+    """A ``REALTIME_`` setting has a value flask-realtime cannot use."""
+
+
+class ConnectionIdRefused(RealtimeError):
+    """A socket presented a connection id that was never issued to its
+    session, or that has expired."""

@@ -1,0 +1,146 @@
+"""The :class:`Realtime` extension."""
+
+from __future__ import annotations
+
+import typing as t
+from weakref import WeakKeyDictionary
+
+from flask import Blueprint
+from flask import Flask
+from flask import Response
+from flask import current_app
+from flask import g
+from flask import has_app_context
+from flask import request
+from flask_sock import Sock
+from werkzeug.local import LocalProxy
+
+from . import endpoint
+from . import injection
+from .page_socket import PageSocket
+from .settings import DEFAULTS
+from .settings import load_settings
+from .state import AppState
+
+_EXTENSION_KEY = "realtime"
+
+
+class Realtime:
+    """Realtime channels over WebSockets for a Flask application.
+
+    :param app: the application to register on; or call :meth:`init_app`
+        later, once for each application.
+
+    The extension keeps no reference to an application: its state for each
+    application is held per application, so one instance can serve several.
+
+    .. versionadded:: 0.1
+    """
+
+    def __init__(self, app: Flask | None = None) -> None:
+        self._states: WeakKeyDictionary[Flask, AppState] = WeakKeyDictionary()
+        if app is not None:
+            self.init_app(app)
+
+    def init_app(self, app: Flask) -> None:
+        """Register the extension on an application.
+
+        Sets a default for every ``REALTIME_`` key the application's config
+        lacks, then reads and checks them all, once: changing them afterwards
+        has no effect. Adds the WebSocket endpoint at ``REALTIME_PATH``,
+        ``g.socket`` in every request, ``socket_connection_id`` in templates
+        and, unless ``REALTIME_INJECT`` is false, the id in HTML pages.
+
+        :raises RuntimeError: if a ``Realtime`` instance is already registered
+            on the application.
+        :raises ~flask_realtime.ConfigurationError: for an invalid setting.
+        """
+        if _EXTENSION_KEY in app.extensions:
+            raise RuntimeError(
+                "A 'Realtime' instance is already registered on this app."
+                " Import and use that instance instead of creating another."
+            )
+        for key, value in DEFAULTS.items():
+            app.config.setdefault(key, value)
+        state = AppState(load_settings(app.config))
+        self._states[app] = state
+        app.extensions[_EXTENSION_KEY] = self
+
+        blueprint = Blueprint("realtime", __name__)
+
+        @Sock().route(state.settings.path, bp=blueprint, endpoint="socket")
+        def socket(ws: t.Any) -> None:
+            endpoint.serve(state, ws)
+
+        @blueprint.before_request
+        def check_upgrade() -> None:
+            if request.endpoint == "realtime.socket":
+                endpoint.check_upgrade(state)
+
+        app.register_blueprint(blueprint)
+
+        def bind_page_socket() -> None:
+            g.socket = PageSocket(current_app._get_current_object(), state)  # type: ignore[attr-defined]
+
+        # First, so that the application's own before_request functions,
+        # registered earlier, can use g.socket too.
+        app.before_request_funcs.setdefault(None, []).insert(0, bind_page_socket)
+
+        if state.settings.inject:
+
+            @app.after_request
+            def inject_connection_id(response: Response) -> Response:
+                if injection.wants_injection(response):
+                    injection.inject(
+                        response,
+                        lambda: g.socket.connection_id,
+                        request.script_root + state.settings.path,
+                    )
+                return response
+
+        @app.context_processor
+        def template_context() -> dict[str, t.Any]:
+            # Lazy, so that a template that does not use the id issues none.
+            return {"socket_connection_id": LocalProxy(lambda: g.socket.connection_id)}
+
+    def push(self, message: t.Any, *channels: str, app: Flask | None = None) -> None:
+        """Push a message to every socket subscribed to any of the channels.
+
+        Works anywhere: in a request, in a background thread, outside any
+        application context. Outside one, the application is the one this
+        instance is registered on (pass ``app`` if there are several).
+
+        :param message: anything the application's JSON provider can encode,
+            as for :func:`flask.jsonify`.
+        :param channels: one or more channel names.
+        :raises TypeError: if no channel is given, a name is not a string, or
+            the message cannot be encoded as JSON.
+        """
+        app = self._app(app)
+        self._states[app].push(app, message, channels)
+
+    def _app(self, app: Flask | None) -> Flask:
+        if app is None:
+            if has_app_context() and current_app._get_current_object() in self._states:  # type: ignore[attr-defined]
+                return t.cast(Flask, current_app._get_current_object())  # type: ignore[attr-defined]
+            apps = list(self._states.keys())
+            if len(apps) != 1:
+                raise RuntimeError(
+                    "This 'Realtime' instance is registered on"
+                    f" {len(apps)} applications; push inside an application"
+                    " context or pass 'app='."
+                    if apps
+                    else "This 'Realtime' instance is not registered on any"
+                    " application. Did you forget to call 'init_app'?"
+                )
+            return apps[0]
+        if app not in self._states:
+            raise RuntimeError(
+                "The application is not registered with this 'Realtime'"
+                " instance. Did you forget to call 'init_app'?"
+            )
+        return app
+
+    def _state(self, app: Flask) -> AppState:
+        return self._states[app]
+

@@ -1,0 +1,43 @@
+"""Encoding of the few WebSocket frames the server writes itself.
+
+Pushes are framed here rather than by wsproto so that one encoded frame can
+be written to every subscriber of a channel. Such frames never set RSV1
+(RFC 7692 lets a server send any message uncompressed), and the server does
+not negotiate permessage-deflate at all, see ``endpoint.py``.
+"""
+
+from __future__ import annotations
+
+import struct
+
+_OPCODE_TEXT = 0x1
+_OPCODE_CLOSE = 0x8
+_OPCODE_PING = 0x9
+_FIN = 0x80
+
+
+def _frame(opcode: int, payload: bytes) -> bytes:
+    length = len(payload)
+    if length < 126:
+        header = struct.pack("!BB", _FIN | opcode, length)
+    elif length < 1 << 16:
+        header = struct.pack("!BBH", _FIN | opcode, 126, length)
+    else:
+        header = struct.pack("!BBQ", _FIN | opcode, 127, length)
+    return header + payload
+
+
+def text_frame(payload: bytes) -> bytes:
+    """Frame UTF-8 encoded text as one unmasked server text frame."""
+    return _frame(_OPCODE_TEXT, payload)
+
+
+def ping_frame() -> bytes:
+    """Frame an empty ping."""
+    return _frame(_OPCODE_PING, b"")
+
+
+def close_frame(code: int, reason: str = "") -> bytes:
+    """Frame a close with a status code and a reason of at most 123 bytes."""
+    encoded = reason.encode()[:123]
+    return _frame(_OPCODE_CLOSE, struct.pack("!H", code) + encoded)

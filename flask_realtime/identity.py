@@ -1,0 +1,88 @@
+"""Socket keys, connection ids and their digests.
+
+The *socket key* is a random secret per browser session, kept in Flask's
+signed session. The *connection id* is a random id per rendered page,
+written into the page. Subscriptions are stored under the *digest*, an
+HMAC-SHA256 of the id under the key, so an id seen by someone else is
+worthless to them: with their own session they compute another digest.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import secrets
+
+from flask import request
+from flask import session
+
+from .protocol import CONNECTION_ID_HEADER
+from .protocol import CONNECTION_ID_PARAM
+from .protocol import SOCKET_KEY_HEADER
+from .protocol import SOCKET_KEY_PARAM
+
+#: Session field that holds the socket key.
+SESSION_KEY_FIELD = "_realtime_socket_key"
+
+# Ids and keys we issue are 43 URL-safe characters. Keys a client presents
+# itself must be as hard to guess, so at least 32 characters.
+_CONNECTION_ID = re.compile(r"[A-Za-z0-9_-]{16,128}\Z")
+_PRESENTED_KEY = re.compile(r"[\x21-\x7e]{32,256}\Z")
+
+
+def new_connection_id() -> str:
+    """A fresh random connection id (256 bits)."""
+    return secrets.token_urlsafe(32)
+
+
+def is_valid_connection_id(value: object) -> bool:
+    """Whether ``value`` has the shape of a connection id."""
+    return isinstance(value, str) and _CONNECTION_ID.match(value) is not None
+
+
+def digest(socket_key: str, connection_id: str) -> str:
+    """The name a socket's subscriptions are kept under."""
+    return hmac.new(
+        socket_key.encode(), connection_id.encode(), hashlib.sha256
+    ).hexdigest()
+
+
+def presented_connection_id() -> str | None:
+    """The connection id the current request names, if it names a valid one.
+
+    The upgrade request carries it in the query string; an HTTP request that
+    acts on an existing page's socket carries it in a header or a form field.
+    """
+    value = request.headers.get(CONNECTION_ID_HEADER) or request.values.get(
+        CONNECTION_ID_PARAM
+    )
+    return value if is_valid_connection_id(value) else None
+
+
+def socket_key(*, create: bool) -> str | None:
+    """The socket key of the current request.
+
+    A key the client presents (header or query parameter, for clients that
+    keep no cookies) wins over the session's. With ``create``, a session
+    without a key gets a new one.
+    """
+    presented = request.headers.get(SOCKET_KEY_HEADER) or request.args.get(
+        SOCKET_KEY_PARAM
+    )
+    if presented is not None:
+        return presented if _PRESENTED_KEY.match(presented) else None
+    key = session.get(SESSION_KEY_FIELD)
+    if isinstance(key, str):
+        return key
+    if not create:
+        return None
+    key = secrets.token_urlsafe(32)
+    try:
+        session[SESSION_KEY_FIELD] = key
+    except RuntimeError as e:
+        raise RuntimeError(
+            "flask-realtime keeps each browser's socket key in the session,"
+            " which needs a secret key. Set 'app.secret_key' or 'SECRET_KEY'."
+        ) from e
+    return key

@@ -1,0 +1,90 @@
+"""``g.socket``: the current page's socket, as seen from a request."""
+
+from __future__ import annotations
+
+import typing as t
+
+from flask import abort
+
+from . import identity
+from .pushing import check_channels
+from .signals import channel_subscribed
+from .signals import channel_unsubscribed
+
+if t.TYPE_CHECKING:
+    from flask import Flask
+
+    from .state import AppState
+
+
+class PageSocket:
+    """The socket of the page this request renders, or acts on.
+
+    Available as ``g.socket`` in every request. Its connection id is issued
+    the first time it is needed, so a request that never touches it costs
+    nothing. A request that names an existing page's id (the
+    ``X-Socket-Connection-Id`` header or a ``socket_connection_id`` field)
+    acts on that page's socket instead, provided the id was issued to the
+    same session and has not expired.
+    """
+
+    def __init__(self, app: Flask, state: AppState) -> None:
+        self._app = app
+        self._state = state
+        self._connection_id: str | None = None
+        self._digest = ""
+
+    @property
+    def connection_id(self) -> str:
+        """The page's connection id, issued now if the request has none."""
+        if self._connection_id is None:
+            self._bind()
+        assert self._connection_id is not None
+        return self._connection_id
+
+    def subscribe(self, *channels: str) -> None:
+        """Subscribe this page's socket to channels, whether or not it has
+        connected yet."""
+        names = check_channels(channels, "subscribe")
+        self.connection_id  # noqa: B018 - issues the id if needed
+        self._state.backend.subscribe(self._digest, names)
+        channel_subscribed.send(
+            self._app, connection_id=self._connection_id, channels=names
+        )
+
+    def unsubscribe(self, *channels: str) -> None:
+        """Unsubscribe this page's socket from channels."""
+        names = check_channels(channels, "unsubscribe")
+        self.connection_id  # noqa: B018 - issues the id if needed
+        self._state.backend.unsubscribe(self._digest, names)
+        channel_unsubscribed.send(
+            self._app, connection_id=self._connection_id, channels=names
+        )
+
+    def push(self, message: t.Any, *channels: str) -> None:
+        """Push a message to every subscriber of the channels; the same as
+        :meth:`Realtime.push <flask_realtime.Realtime.push>`."""
+        self._state.push(self._app, message, channels)
+
+    def _adopt(self, connection_id: str, digest: str) -> None:
+        """Bind to an id already checked, as the socket endpoint does."""
+        self._connection_id, self._digest = connection_id, digest
+
+    def _bind(self) -> None:
+        key = identity.socket_key(create=True)
+        if key is None:
+            abort(400, description="The socket key the request presents is invalid.")
+        backend = self._state.backend
+        presented = identity.presented_connection_id()
+        if presented is not None:
+            digest = identity.digest(key, presented)
+            if backend.is_known(digest):
+                self._connection_id, self._digest = presented, digest
+                return
+        connection_id = identity.new_connection_id()
+        digest = identity.digest(key, connection_id)
+        backend.issue(digest)
+        self._connection_id, self._digest = connection_id, digest
+
+    def __repr__(self) -> str:
+        return f"<PageSocket {self._connection_id or '(no id yet)'}>"

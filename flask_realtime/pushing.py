@@ -1,0 +1,54 @@
+"""Turning a message and channel names into frames, once per channel."""
+
+from __future__ import annotations
+
+import json
+import typing as t
+
+from . import frames
+
+#: Longest channel name accepted, in characters.
+MAX_CHANNEL_LENGTH = 256
+
+
+def check_channels(channels: tuple[t.Any, ...], caller: str) -> tuple[str, ...]:
+    """Return the channel names, or raise a clear error for bad ones."""
+    if not channels:
+        raise TypeError(f"{caller}() needs at least one channel name.")
+    for channel in channels:
+        if not isinstance(channel, str):
+            raise TypeError(
+                f"{caller}() takes channel names as strings, got"
+                f" {type(channel).__name__} {channel!r}. Pass several channels as"
+                f" separate arguments: {caller}('a', 'b')."
+            )
+        if not channel or len(channel) > MAX_CHANNEL_LENGTH:
+            raise ValueError(
+                f"A channel name must have 1 to {MAX_CHANNEL_LENGTH} characters,"
+                f" got {len(channel)}."
+            )
+    return channels
+
+
+def encode_frames(
+    dumps: t.Callable[..., str], message: t.Any, channels: tuple[str, ...]
+) -> list[tuple[str, bytes]]:
+    """Encode ``{"channel", "payload"}`` frames for each channel.
+
+    The message is serialized once, with the application's JSON provider
+    (``dumps``) so that it accepts what :func:`flask.jsonify` accepts. NaN and
+    infinities are refused: browsers cannot parse them.
+    """
+    try:
+        payload = dumps(message, allow_nan=False, separators=(",", ":"))
+    except (TypeError, ValueError) as e:
+        raise type(e)(f"The message cannot be sent as JSON: {e}") from e
+    return [
+        (
+            channel,
+            frames.text_frame(
+                f'{{"channel":{json.dumps(channel)},"payload":{payload}}}'.encode()
+            ),
+        )
+        for channel in channels
+    ]

@@ -1,0 +1,114 @@
+"""The ``REALTIME_`` configuration keys: defaults and validation."""
+
+from __future__ import annotations
+
+import dataclasses
+import typing as t
+
+from .errors import ConfigurationError
+
+#: Every key flask-realtime reads, with its default. ``docs/configuration.rst``
+#: documents each one.
+DEFAULTS: dict[str, t.Any] = {
+    "REALTIME_PATH": "/_realtime",
+    "REALTIME_INJECT": True,
+    "REALTIME_ALLOWED_ORIGINS": (),
+    "REALTIME_BACKEND": "memory://",
+    "REALTIME_CONNECT_TIMEOUT": 60,
+    "REALTIME_DISCONNECT_GRACE": 120,
+    "REALTIME_PING_INTERVAL": 25,
+    "REALTIME_MAX_MESSAGE_SIZE": 64 * 1024,
+    "REALTIME_MAX_BACKLOG": 1024 * 1024,
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class Settings:
+    """The validated configuration of one application."""
+
+    path: str
+    inject: bool
+    allowed_origins: frozenset[str]
+    backend: str
+    connect_timeout: float
+    disconnect_grace: float
+    ping_interval: float
+    max_message_size: int
+    max_backlog: int
+
+
+def load_settings(config: t.Mapping[str, t.Any]) -> Settings:
+    """Read and check the ``REALTIME_`` keys, raising a clear error for a bad
+    value instead of failing later inside a socket."""
+    path = config["REALTIME_PATH"]
+    if not isinstance(path, str) or not path.startswith("/") or "?" in path:
+        _fail("REALTIME_PATH", path, "a URL path starting with '/'")
+    return Settings(
+        path=path.rstrip("/") or "/",
+        inject=_bool(config, "REALTIME_INJECT"),
+        allowed_origins=_origins(config),
+        backend=_backend(config),
+        connect_timeout=_positive(config, "REALTIME_CONNECT_TIMEOUT"),
+        disconnect_grace=_positive(config, "REALTIME_DISCONNECT_GRACE", zero_ok=True),
+        ping_interval=_positive(config, "REALTIME_PING_INTERVAL"),
+        max_message_size=int(_positive(config, "REALTIME_MAX_MESSAGE_SIZE", whole=True)),
+        max_backlog=int(_positive(config, "REALTIME_MAX_BACKLOG", whole=True)),
+    )
+
+
+def _fail(key: str, value: t.Any, expected: str) -> t.NoReturn:
+    raise ConfigurationError(f"{key} must be {expected}, got {value!r}.")
+
+
+def _bool(config: t.Mapping[str, t.Any], key: str) -> bool:
+    value = config[key]
+    if not isinstance(value, bool):
+        _fail(key, value, "True or False")
+    return value
+
+
+def _positive(
+    config: t.Mapping[str, t.Any], key: str, *, zero_ok: bool = False, whole: bool = False
+) -> float:
+    value = config[key]
+    number_types = (int,) if whole else (int, float)
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, number_types)
+        or value != value  # NaN
+        or value == float("inf")
+        or value < 0
+        or (value == 0 and not zero_ok)
+    ):
+        kind = "a whole number" if whole else "a number of seconds"
+        _fail(key, value, f"{kind} greater than {'or equal to ' if zero_ok else ''}0")
+    return float(value)
+
+
+def _origins(config: t.Mapping[str, t.Any]) -> frozenset[str]:
+    value = config["REALTIME_ALLOWED_ORIGINS"]
+    if isinstance(value, str) or not isinstance(value, t.Iterable):
+        _fail(
+            "REALTIME_ALLOWED_ORIGINS",
+            value,
+            "a list of origins such as ['https://example.com'], or ['*']",
+        )
+    origins = []
+    for origin in value:
+        if not isinstance(origin, str) or not (
+            origin == "*" or origin.startswith(("http://", "https://"))
+        ):
+            _fail(
+                "REALTIME_ALLOWED_ORIGINS",
+                value,
+                "a list of origins such as 'https://example.com', or '*'",
+            )
+        origins.append(origin.rstrip("/").lower())
+    return frozenset(origins)
+
+
+def _backend(config: t.Mapping[str, t.Any]) -> str:
+    value = config["REALTIME_BACKEND"]
+    if not isinstance(value, str) or "://" not in value:
+        _fail("REALTIME_BACKEND", value, "a URL such as 'memory://'")
+    return value

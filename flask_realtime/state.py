@@ -1,0 +1,29 @@
+"""What flask-realtime keeps for each application."""
+
+from __future__ import annotations
+
+import typing as t
+
+from .backends import create_backend
+from .pushing import check_channels
+from .pushing import encode_frames
+from .settings import Settings
+from .signals import message_pushed
+
+if t.TYPE_CHECKING:
+    from flask import Flask
+
+
+class AppState:
+    """The settings and backend of one application."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.backend = create_backend(settings)
+
+    def push(self, app: Flask, message: t.Any, channels: tuple[t.Any, ...]) -> None:
+        names = check_channels(channels, "push")
+        for channel, frame in encode_frames(app.json.dumps, message, names):
+            self.backend.publish(channel, frame)
+        if message_pushed.receivers:
+            message_pushed.send(app, message=message, channels=names)

@@ -1,0 +1,114 @@
+from __future__ import annotations
+
+import os
+import threading
+import time
+import typing as t
+
+import pytest
+from flask import Flask
+from flask import g
+from flask import request
+
+from flask_realtime import Realtime
+
+from .support import Browser
+from .support import LiveServer
+
+PAGE = "<!doctype html><html><head><title>t</title></head><body><p>page</p></body></html>"
+
+
+def create_app(**config: t.Any) -> Flask:
+    """An application with the routes the tests drive."""
+    app = Flask(__name__)
+    app.config.update(TESTING=True, SECRET_KEY="test secret", **config)
+    realtime = Realtime(app)
+    app.extensions["test_realtime"] = realtime
+
+    @app.get("/")
+    def index() -> str:
+        channels = request.args.getlist("channel") or ["chat"]
+        g.socket.subscribe(*channels)
+        return PAGE
+
+    @app.get("/bare")
+    def bare() -> str:
+        return PAGE
+
+    @app.post("/subscribe")
+    def subscribe() -> dict[str, str]:
+        g.socket.subscribe(*request.form.getlist("channel"))
+        return {"connection_id": g.socket.connection_id}
+
+    @app.post("/unsubscribe")
+    def unsubscribe() -> dict[str, str]:
+        g.socket.unsubscribe(*request.form.getlist("channel"))
+        return {"connection_id": g.socket.connection_id}
+
+    @app.post("/push")
+    def push() -> tuple[str, int]:
+        g.socket.push({"text": request.form["text"]}, *request.form.getlist("channel"))
+        return "", 204
+
+    return app
+
+
+@pytest.fixture
+def app() -> Flask:
+    return create_app()
+
+
+@pytest.fixture
+def realtime(app: Flask) -> Realtime:
+    return t.cast(Realtime, app.extensions["test_realtime"])
+
+
+@pytest.fixture
+def server(app: Flask) -> t.Iterator[LiveServer]:
+    live = LiveServer(app)
+    yield live
+    live.stop()
+
+
+@pytest.fixture
+def browser(server: LiveServer) -> t.Iterator[Browser]:
+    client = Browser(server.url)
+    yield client
+    client.close_all()
+
+
+@pytest.fixture
+def new_browser(server: LiveServer) -> t.Iterator[t.Callable[[], Browser]]:
+    """Makes more browsers (separate sessions) on the same server."""
+    made: list[Browser] = []
+
+    def make() -> Browser:
+        made.append(Browser(server.url))
+        return made[-1]
+
+    yield make
+    for client in made:
+        client.close_all()
+
+
+@pytest.fixture(autouse=True)
+def no_leaked_threads() -> t.Iterator[None]:
+    """Fail a test whose sockets leave threads running after it ends."""
+    before = set(threading.enumerate())
+    yield
+    deadline = time.monotonic() + 15
+    while True:
+        leaked = [th for th in set(threading.enumerate()) - before if th.is_alive()]
+        if not leaked:
+            return
+        if time.monotonic() > deadline:
+            pytest.fail(f"threads still running after the test: {leaked}")
+        time.sleep(0.05)
+
+
+def require(what: str) -> None:
+    """Skip for a missing dependency, except in CI, where it is a failure."""
+    message = f"{what} is missing"
+    if os.environ.get("CI"):
+        pytest.fail(f"{message}; in CI nothing may be skipped")
+    pytest.skip(message)
