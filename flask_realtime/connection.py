@@ -3,7 +3,7 @@
 simple-websocket's reader thread parses what the client sends, and we let it.
 Everything that is *written* goes through :class:`Connection`: pushes, replies,
 our pings, and the pong and close replies that simple-websocket's reader
-produces, which reach us through :class:`_SocketProxy`. So frames never
+produces, which reach us through :class:`SocketProxy`. So frames never
 interleave, and a close frame is always the last thing written.
 
 A pusher first tries to write a frame straight to the socket without
@@ -71,6 +71,7 @@ class Connection:
     def __init__(
         self,
         ws: t.Any,
+        proxy: SocketProxy,
         *,
         connection_id: str,
         max_backlog: int,
@@ -84,8 +85,8 @@ class Connection:
         #: Whether the client sent the first close frame.
         self.closed_by_client = False
         self._ws = ws
-        self._sock = ws.sock
-        self._raw = _nonblocking_socket(ws.sock)
+        self._sock = proxy.sock
+        self._raw = _nonblocking_socket(proxy.sock)
         self._max_backlog = max_backlog
         self._ping_interval = ping_interval
         self._lock = threading.Lock()
@@ -104,7 +105,7 @@ class Connection:
         self._last_received = now
         self._next_ping = now + ping_interval
         ws.max_message_size = max_message_size
-        ws.sock = _SocketProxy(self)
+        proxy.bind(self)
 
     @property
     def closed_cleanly(self) -> bool:
@@ -277,7 +278,7 @@ class Connection:
             self._backlog.append(data)
         self._wake.set()
 
-    # Called by simple-websocket's reader thread through _SocketProxy.
+    # Called by simple-websocket's reader thread through SocketProxy.
 
     def _reader_recv(self, size: int) -> bytes:
         buffer = self._ws.input_buffer
@@ -310,23 +311,58 @@ class Connection:
         self._wake.set()
 
 
-class _SocketProxy:
-    """What simple-websocket's reader sees as its socket."""
+class SocketProxy:
+    """What simple-websocket sees as its socket.
 
-    def __init__(self, connection: Connection) -> None:
+    It is put in the WSGI environ before flask-sock creates the
+    ``simple_websocket.Server``, so that from the handshake on every write
+    goes through the :class:`Connection`, and the reader thread reads nothing
+    until the connection is set up, with its limits, and bound here.
+    """
+
+    #: The WSGI environ keys where simple-websocket finds the socket, one per
+    #: supported server (Werkzeug; gunicorn's gthread and gevent workers).
+    ENVIRON_KEYS = ("werkzeug.socket", "gunicorn.socket")
+
+    #: Seconds the reader waits for a connection to be bound before it gives
+    #: up, so that a failed endpoint cannot leave it blocked.
+    bind_timeout = 10.0
+
+    def __init__(self, sock: t.Any) -> None:
+        self.sock = sock
+        self._connection: Connection | None = None
+        self._bound = threading.Event()
+
+    @classmethod
+    def install(cls, environ: dict[str, t.Any]) -> bool:
+        """Put a proxy in place of the server's socket; False if the server
+        is not one we support."""
+        for key in cls.ENVIRON_KEYS:
+            if key in environ:
+                environ[key] = cls(environ[key])
+                return True
+        return False
+
+    def bind(self, connection: Connection) -> None:
         self._connection = connection
+        self._bound.set()
 
     def recv(self, size: int) -> bytes:
+        if not self._bound.wait(self.bind_timeout) or self._connection is None:
+            return b""  # the reader takes this as the end of the connection
         return self._connection._reader_recv(size)
 
     def send(self, data: bytes) -> int:
+        if self._connection is None:  # the handshake's response
+            self.sock.sendall(data)
+            return len(data)
         return self._connection._reader_send(data)
 
-    def sendall(self, data: bytes) -> None:
-        self._connection._reader_send(data)
-
     def fileno(self) -> int:
-        return int(self._connection._sock.fileno())
+        return int(self.sock.fileno())
 
     def close(self) -> None:
-        self._connection._reader_stopped()
+        if self._connection is None:
+            self.sock.close()
+        else:
+            self._connection._reader_stopped()

@@ -13,6 +13,7 @@ from flask import request
 from . import identity
 from . import messages
 from .connection import Connection
+from .connection import SocketProxy
 from .errors import ConnectionIdRefused
 from .protocol import CLOSE_ID_REFUSED
 from .protocol import CLOSE_REPLACED
@@ -46,6 +47,11 @@ def check_upgrade(state: AppState) -> None:
     # compression context would undo; JSON pushes are small anyway. Without
     # this header simple-websocket does not negotiate permessage-deflate.
     request.environ.pop("HTTP_SEC_WEBSOCKET_EXTENSIONS", None)
+    if not SocketProxy.install(request.environ):
+        raise RuntimeError(
+            "flask-realtime runs under Werkzeug's server and gunicorn's gthread"
+            " and gevent workers; this server's socket is not supported."
+        )
 
 
 def _origin_allowed(origin: str, allowed: frozenset[str]) -> bool:
@@ -64,6 +70,7 @@ def serve(state: AppState, ws: t.Any) -> None:
     connection_id = request.args[CONNECTION_ID_PARAM]
     connection = Connection(
         ws,
+        ws.sock,
         connection_id=connection_id,
         max_backlog=settings.max_backlog,
         ping_interval=settings.ping_interval,

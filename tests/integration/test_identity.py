@@ -1,0 +1,172 @@
+"""The upgrade check: who may connect with which id."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+import websocket
+
+from ..conftest import create_app
+from ..support import Browser
+from ..support import LiveServer
+
+
+def refused_status(browser, **kwargs):
+    with pytest.raises(websocket.WebSocketBadStatusException) as info:
+        browser.connect(**kwargs)
+    return info.value.status_code
+
+
+def test_forged_id_is_refused(browser, realtime):
+    browser.open("/?channel=chat")  # a session with a key, but not this id
+    socket = browser.connect("A" * 43)
+    realtime.push("secret", "chat")
+    assert socket.receive_close().code == 4001
+
+
+def test_stolen_id_with_the_thiefs_own_cookie_is_refused(browser, new_browser, realtime):
+    victim_page = browser.open("/?channel=private")
+    thief = new_browser()
+    thief.open("/?channel=other")
+    stolen = thief.connect(victim_page.connection_id)
+    realtime.push("for the victim only", "private")
+    assert stolen.receive_close().code == 4001
+    # The victim's own socket still works with that id.
+    victim = victim_page.connect()
+    victim.request("ping")
+    realtime.push("hello", "private")
+    assert victim.receive() == {"channel": "private", "payload": "hello"}
+
+
+def test_no_cookie_is_refused(browser):
+    page = browser.open("/")
+    socket = page.connect(cookie="")
+    assert socket.receive_close().code == 4001
+
+
+def test_tampered_session_cookie_is_refused(browser):
+    page = browser.open("/")
+    cookie = browser.cookie_header()
+    name, value = cookie.split("=", 1)
+    socket = page.connect(cookie=f"{name}={value[:-4]}AAAA")
+    assert socket.receive_close().code == 4001
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "",
+        "socket_connection_id=",
+        "socket_connection_id=short",
+        "socket_connection_id=" + "a" * 500,
+        "socket_connection_id=%00%01%02aaaaaaaaaaaaaaaaaaaaaaa",
+        "socket_connection_id=%E2%98%83" * 10,
+        "socket_connection_id=' OR 1=1 --aaaaaaaaaaaaaaaaaa",
+        "socket_connection_id=../../../../etc/passwd%00aaaa",
+    ],
+)
+def test_missing_or_malformed_id_is_refused_before_the_handshake(browser, query):
+    browser.open("/")
+    assert refused_status(browser, connection_id=None, query=query) == 400
+
+
+def test_expired_id_is_refused():
+    app = create_app(REALTIME_CONNECT_TIMEOUT=0.2)
+    server = LiveServer(app)
+    try:
+        browser = Browser(server.url)
+        page = browser.open("/")
+        time.sleep(0.4)  # past the connect timeout
+        socket = page.connect()
+        assert socket.receive_close().code == 4001
+        # A page rendered now connects fine.
+        assert browser.open("/").connect().request("ping")["body"] == "pong"
+        browser.close_all()
+    finally:
+        server.stop()
+
+
+@pytest.mark.parametrize(
+    "origin",
+    [
+        "http://evil.example",
+        "http://127.0.0.1.evil.example",
+        "null",
+        "http://127.0.0.1:1",
+        "not a url at all",
+        "",
+    ],
+)
+def test_cross_origin_handshake_is_refused(browser, origin):
+    page = browser.open("/")
+    assert refused_status(browser, connection_id=page.connection_id, origin=origin) == 403
+
+
+def test_same_host_origin_with_another_scheme_is_allowed(browser, server):
+    # Behind a TLS-terminating proxy the app sees http while the page is https.
+    page = browser.open("/")
+    socket = page.connect(origin="https://127.0.0.1:%d" % server.port)
+    assert socket.request("ping")["body"] == "pong"
+
+
+def test_no_origin_is_judged_by_key_and_id_alone(browser):
+    page = browser.open("/")
+    assert page.connect(origin=None).request("ping")["body"] == "pong"
+
+
+def test_allowed_origins_admit_another_site():
+    app = create_app(REALTIME_ALLOWED_ORIGINS=["https://app.example"])
+    server = LiveServer(app)
+    try:
+        browser = Browser(server.url)
+        page = browser.open("/")
+        socket = page.connect(origin="https://app.example")
+        assert socket.request("ping")["body"] == "pong"
+        assert refused_status(
+            browser, connection_id=page.connection_id, origin="https://other.example"
+        ) == 403
+        browser.close_all()
+    finally:
+        server.stop()
+
+
+def test_plain_http_get_of_the_endpoint_is_refused(browser):
+    status, _ = browser.request("/_realtime?socket_connection_id=" + "a" * 43)
+    assert status == 400
+
+
+def test_client_presented_key_works_without_cookies(server, realtime):
+    key = "k" * 40
+    api = Browser(server.url)
+    status, body = api.request("/subscribe", method="POST", data={"channel": "api"},
+                               headers={"X-Realtime-Socket-Key": key})
+    assert status == 200
+    connection_id = __import__("json").loads(body)["connection_id"]
+    socket = Browser(server.url).connect(
+        connection_id, cookie="", origin=None, header=[f"X-Realtime-Socket-Key: {key}"]
+    )
+    socket.request("ping")
+    realtime.push("to the api client", "api")
+    assert socket.receive() == {"channel": "api", "payload": "to the api client"}
+    # Without the key the same id is refused.
+    other = Browser(server.url).connect(connection_id, cookie="", origin=None)
+    assert other.receive_close().code == 4001
+    # A key in the query string works too (browsers cannot set headers).
+    again = Browser(server.url).connect(
+        None, cookie="", origin=None,
+        query=f"socket_connection_id={connection_id}&socket_key={key}",
+    )
+    assert again.request("ping")["body"] == "pong"
+    for s in (socket, other, again):
+        s.close()
+
+
+@pytest.mark.parametrize("key", ["short", "x" * 300, "has space" + "x" * 40])
+def test_malformed_presented_key_is_refused(server, key):
+    api = Browser(server.url)
+    status, _ = api.request(
+        "/subscribe", method="POST", data={"channel": "api"},
+        headers={"X-Realtime-Socket-Key": key},
+    )
+    assert status == 400
