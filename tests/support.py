@@ -112,7 +112,9 @@ class Browser:
         ws_url = "ws" + self.server_url[4:] + "/_realtime"
         if query is None:
             query = f"socket_connection_id={connection_id}" if connection_id else ""
-        ws = websocket.WebSocket(sockopt=sockopt, enable_multithread=True)
+        ws = websocket.WebSocket(
+            sockopt=sockopt, enable_multithread=True, skip_utf8_validation=True
+        )
         ws.connect(
             f"{ws_url}?{query}",
             cookie=self.cookie_header() if cookie is None else cookie,

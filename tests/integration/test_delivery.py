@@ -1,0 +1,131 @@
+"""Delivery under pressure: slow readers, many readers, dead peers."""
+
+from __future__ import annotations
+
+import socket as socket_module
+import threading
+
+import pytest
+
+from flask_realtime.signals import socket_disconnected
+
+from ..conftest import create_app
+from ..support import Browser
+from ..support import Closed
+from ..support import LiveServer
+from ..support import wait_for
+
+
+@pytest.fixture
+def disconnects(app):
+    codes: dict[str, int] = {}
+
+    def record(sender, connection_id, code, clean):
+        codes[connection_id] = code
+
+    with socket_disconnected.connected_to(record, app):
+        yield codes
+
+
+@pytest.fixture
+def app():
+    # A small backlog, so that a stuck client overflows after a few pushes.
+    return create_app(REALTIME_MAX_BACKLOG=256 * 1024)
+
+
+def test_a_client_that_never_reads_is_closed_and_100_others_get_everything(
+    browser, new_browser, realtime, disconnects
+):
+    stuck_page = browser.open("/?channel=news")
+    stuck = stuck_page.connect(
+        sockopt=((socket_module.SOL_SOCKET, socket_module.SO_RCVBUF, 4096),)
+    )
+    stuck.request("ping")
+    readers = [new_browser().open("/?channel=news").connect() for _ in range(100)]
+    for reader in readers:
+        reader.request("ping")
+
+    received: list[list[int]] = [[] for _ in readers]
+
+    def read_all(index: int, count: int) -> None:
+        for _ in range(count):
+            received[index].append(readers[index].receive(timeout=60)["payload"]["n"])
+
+    # Enough to fill the kernel's largest send buffer and then the backlog.
+    with open("/proc/sys/net/ipv4/tcp_wmem") as f:
+        largest_send_buffer = int(f.read().split()[2])
+    pushes = (largest_send_buffer + 256 * 1024) // 10_000 + 50
+    threads = [
+        threading.Thread(target=read_all, args=(i, pushes)) for i in range(len(readers))
+    ]
+    for thread in threads:
+        thread.start()
+    padding = "x" * 10_000
+    for n in range(pushes):
+        realtime.push({"n": n, "padding": padding}, "news")
+    for thread in threads:
+        thread.join(120)
+
+    assert all(r == list(range(pushes)) for r in received)
+    wait_for(lambda: stuck_page.connection_id in disconnects)
+    assert disconnects[stuck_page.connection_id] == 4008
+    # The stuck client, reading at last, finds its stream cut short.
+    got = 0
+    with pytest.raises(Closed):
+        for _ in range(pushes + 1):
+            stuck.receive(timeout=10)
+            got += 1
+    assert got < pushes
+    # The server goes on serving new clients.
+    fresh = new_browser().open("/?channel=news").connect()
+    fresh.request("ping")
+    realtime.push({"n": -1}, "news")
+    assert fresh.receive()["payload"] == {"n": -1}
+
+
+def test_a_peer_that_stops_answering_pings_is_dropped():
+    app = create_app(REALTIME_PING_INTERVAL=0.2)
+    codes = []
+    server = LiveServer(app)
+    try:
+        browser = Browser(server.url)
+        with socket_disconnected.connected_to(
+            lambda sender, code, **kw: codes.append(code), app
+        ):
+            silent = browser.open("/").connect()  # never reads, never answers
+            wait_for(lambda: codes)
+        assert codes == [1006]
+        silent.close()
+    finally:
+        server.stop()
+
+
+def test_server_pings_and_a_healthy_client_stays_connected():
+    import websocket
+
+    app = create_app(REALTIME_PING_INTERVAL=0.1)
+    server = LiveServer(app)
+    try:
+        socket = Browser(server.url).open("/").connect()
+        pings = 0
+        socket.ws.settimeout(10)
+        while pings < 5:  # five intervals: twice the drop threshold and more
+            opcode, frame = socket.ws.recv_data_frame(True)
+            if opcode == websocket.ABNF.OPCODE_PING:
+                socket.ws.pong(frame.data)
+                pings += 1
+        assert socket.request("ping")["body"] == "pong"
+        socket.close()
+    finally:
+        server.stop()
+
+
+def test_many_sockets_in_one_session_each_get_their_own_channels(browser, realtime):
+    pages = [browser.open(f"/?channel=user{n}") for n in range(30)]
+    sockets = [page.connect() for page in pages]
+    for s in sockets:
+        s.request("ping")
+    for n in range(30):
+        realtime.push(n, f"user{n}")
+    for n, s in enumerate(sockets):
+        assert s.receive() == {"channel": f"user{n}", "payload": n}
