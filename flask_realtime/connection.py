@@ -251,11 +251,14 @@ class Connection:
             if self.close_code is None:
                 self.close_code = CLOSE_ABNORMAL
         self._input_room.set()
-        if not self._reader_done:
-            try:
-                self._sock.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
+        # Shut down rather than only close: the server may hold other
+        # references to the socket, and Werkzeug writes an HTTP response to
+        # it after the handler returns. Nothing may follow our close frame.
+        # This also ends the reader's recv if it is still waiting.
+        try:
+            self._sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
         self._ws.thread.join(self.close_timeout)
         self._ws.connected = False
         self._sock.close()

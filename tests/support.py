@@ -152,6 +152,7 @@ class Socket:
             except ConnectionResetError as e:
                 raise Closed(None, "connection reset") from e
             if opcode == websocket.ABNF.OPCODE_CLOSE:
+                self._assert_nothing_follows_the_close()
                 data = frame.data
                 code = int.from_bytes(data[:2], "big") if len(data) >= 2 else None
                 raise Closed(code, data[2:].decode(errors="replace"))
@@ -161,6 +162,17 @@ class Socket:
             if opcode == websocket.ABNF.OPCODE_PONG:
                 continue
             return json.loads(frame.data)
+
+    def _assert_nothing_follows_the_close(self) -> None:
+        # A browser fails the whole connection (and reports 1006 instead of
+        # the close code) if any byte follows the close frame.
+        trailing = b""
+        try:
+            while chunk := self.ws.sock.recv(4096):
+                trailing += chunk
+        except OSError:
+            pass
+        assert trailing == b"", f"bytes after the close frame: {trailing[:80]!r}"
 
     def receive_close(self, timeout: float = 10) -> Closed:
         """Read until the server closes; fails if a message arrives first."""
