@@ -18,6 +18,9 @@ extensions = [
 ]
 autodoc_member_order = "bysource"
 autodoc_typehints = "description"
+# Types only for documented parameters: PageSocket.__init__ takes internal
+# arguments (the app and its state) that users never pass.
+autodoc_typehints_description_target = "documented"
 autodoc_preserve_defaults = True
 # No intersphinx_mapping on purpose: the build machines reach package
 # registries only, so fetching python/flask/werkzeug/blinker inventories would

@@ -251,17 +251,39 @@ class Connection:
             if self.close_code is None:
                 self.close_code = CLOSE_ABNORMAL
         self._input_room.set()
-        # Shut down rather than only close: the server may hold other
-        # references to the socket, and Werkzeug writes an HTTP response to
-        # it after the handler returns. Nothing may follow our close frame.
-        # This also ends the reader's recv if it is still waiting.
-        try:
-            self._sock.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
+        # Shut the socket down rather than only close it: the server may hold
+        # other references to it, and Werkzeug writes an HTTP response to it
+        # after the handler returns. Nothing may follow our close frame.
+        self._shutdown(socket.SHUT_WR)
+        if not self._broken:
+            # Let the client's close reply arrive before the socket goes:
+            # closing with unread data sends a reset, and a reset can destroy
+            # our close frame in the client's buffer before it is read.
+            deadline = self._abort_at or monotonic() + self.close_timeout
+            if self._reader_done:
+                self._drain_until_eof(deadline)
+            else:
+                self._ws.thread.join(max(0.0, deadline - monotonic()))
+        self._shutdown(socket.SHUT_RDWR)  # ends the reader's recv, if it waits
         self._ws.thread.join(self.close_timeout)
         self._ws.connected = False
         self._sock.close()
+
+    def _shutdown(self, how: int) -> None:
+        try:
+            self._sock.shutdown(how)
+        except OSError:
+            pass  # already shut down, or the client is gone
+
+    def _drain_until_eof(self, deadline: float) -> None:
+        poller = select.poll()
+        poller.register(self._sock.fileno(), select.POLLIN)
+        while (left := deadline - monotonic()) > 0 and poller.poll(left * 1000):
+            try:
+                if not self._sock.recv(65536):
+                    return
+            except OSError:
+                return
 
     # Internals shared by both sides; the lock is held by the caller.
 

@@ -1,0 +1,21 @@
+"""The test application, for servers started in another process."""
+
+from __future__ import annotations
+
+import threading
+
+from flask import request
+
+from ..conftest import create_app
+
+app = create_app(REALTIME_PING_INTERVAL=1)
+realtime = app.extensions["test_realtime"]
+
+
+@app.post("/push-from-thread")
+def push_from_thread() -> tuple[str, int]:
+    text = request.form["text"]
+    thread = threading.Thread(target=realtime.push, args=({"text": text}, "chat"))
+    thread.start()
+    thread.join()
+    return "", 204

@@ -1,0 +1,117 @@
+"""Push and receive under gunicorn's gthread and gevent workers."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+
+import pytest
+
+from ..support import Browser
+
+pytestmark = pytest.mark.servers
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(params=["gthread", "gevent"])
+def gunicorn(request):
+    port = free_port()
+    worker = ["--worker-class", request.param]
+    if request.param == "gthread":
+        worker += ["--threads", "50"]
+    process = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", *worker, "--workers", "1",
+         "--bind", f"127.0.0.1:{port}", "--graceful-timeout", "2",
+         "tests.servers.app:app"],
+        cwd=os.path.dirname(os.path.dirname(os.path.dirname(__file__))),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                break
+        except OSError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                process.kill()
+                pytest.fail(f"gunicorn did not start: {process.stderr.read().decode()}")
+            time.sleep(0.05)
+    yield url
+    process.terminate()
+    _, stderr = process.communicate(timeout=30)
+    log = stderr.decode()
+    assert "Traceback" not in log, log
+
+
+def test_push_and_receive(gunicorn):
+    browsers = [Browser(gunicorn) for _ in range(3)]
+    try:
+        sockets = [b.open("/?channel=chat").connect() for b in browsers]
+        for s in sockets:
+            assert s.request("ping")["body"] == "pong"
+        browsers[0].request("/push", method="POST", data={"text": "hi", "channel": "chat"})
+        browsers[1].request("/push-from-thread", method="POST", data={"text": "thread"})
+        for s in sockets:
+            assert s.receive() == {"channel": "chat", "payload": {"text": "hi"}}
+            assert s.receive() == {"channel": "chat", "payload": {"text": "thread"}}
+    finally:
+        for b in browsers:
+            b.close_all()
+
+
+def test_refusals_and_replacement(gunicorn):
+    browser, thief = Browser(gunicorn), Browser(gunicorn)
+    try:
+        page = browser.open("/?channel=chat")
+        thief.open("/")
+        assert thief.connect(page.connection_id).receive_close().code == 4001
+        first = page.connect()
+        first.request("ping")
+        second = page.connect()
+        assert first.receive_close().code == 4002
+        assert second.request("ping")["body"] == "pong"
+    finally:
+        browser.close_all()
+        thief.close_all()
+
+
+def test_many_messages_and_an_oversized_one(gunicorn):
+    browser = Browser(gunicorn)
+    try:
+        socket_ = browser.open("/").connect()
+        for n in range(2000):
+            socket_.send('{"action": "ping", "id": %d}' % n)
+        assert [socket_.receive()["id"] for _ in range(2000)] == list(range(2000))
+        socket_.send('{"action": "ping", "pad": "%s"}' % ("x" * 70_000))
+        assert socket_.receive_close().code == 1009
+        assert browser.open("/").connect().request("ping")["body"] == "pong"
+    finally:
+        browser.close_all()
+
+
+def test_a_healthy_idle_client_survives_server_pings(gunicorn):
+    import websocket
+
+    browser = Browser(gunicorn)
+    try:
+        socket_ = browser.open("/").connect()
+        pings = 0
+        socket_.ws.settimeout(10)
+        while pings < 3:  # the app pings every second
+            opcode, frame = socket_.ws.recv_data_frame(True)
+            if opcode == websocket.ABNF.OPCODE_PING:
+                socket_.ws.pong(frame.data)
+                pings += 1
+        assert socket_.request("ping")["body"] == "pong"
+    finally:
+        browser.close_all()
