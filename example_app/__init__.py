@@ -9,6 +9,7 @@ import os
 import typing as t
 
 from flask import Flask
+
 from flask_realtime import Realtime
 
 from .store import MessageStore

@@ -35,7 +35,9 @@ def check_upgrade(state: AppState) -> None:
     was refused from the close code.
     """
     origin = request.headers.get("Origin")
-    if origin is not None and not _origin_allowed(origin, state.settings.allowed_origins):
+    if origin is not None and not _origin_allowed(
+        origin, state.settings.allowed_origins
+    ):
         abort(403, description="The socket's Origin is not allowed.")
     if not identity.is_valid_connection_id(request.args.get(CONNECTION_ID_PARAM)):
         abort(

@@ -6,12 +6,12 @@ import typing as t
 from weakref import WeakKeyDictionary
 
 from flask import Blueprint
-from flask import Flask
-from flask import Response
 from flask import current_app
+from flask import Flask
 from flask import g
 from flask import has_app_context
 from flask import request
+from flask import Response
 from flask_sock import Sock
 from werkzeug.local import LocalProxy
 
@@ -68,9 +68,10 @@ class Realtime:
 
         blueprint = Blueprint("realtime", __name__)
 
-        @Sock().route(state.settings.path, bp=blueprint, endpoint="socket")
         def socket(ws: t.Any) -> None:
             endpoint.serve(state, ws)
+
+        Sock().route(state.settings.path, bp=blueprint, endpoint="socket")(socket)
 
         @blueprint.before_request
         def check_upgrade() -> None:
@@ -143,4 +144,3 @@ class Realtime:
 
     def _state(self, app: Flask) -> AppState:
         return self._states[app]
-

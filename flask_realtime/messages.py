@@ -107,7 +107,11 @@ def _is_valid_request_id(value: t.Any) -> bool:
         return True
     if isinstance(value, str):
         return len(value) <= MAX_REQUEST_ID_LENGTH
-    return isinstance(value, int) and not isinstance(value, bool) and -(2**53) < value < 2**53
+    return (
+        isinstance(value, int)
+        and not isinstance(value, bool)
+        and -(2**53) < value < 2**53
+    )
 
 
 def _run(handler: Handler, message: dict[str, t.Any]) -> bytes:

@@ -51,7 +51,9 @@ def load_settings(config: t.Mapping[str, t.Any]) -> Settings:
         connect_timeout=_positive(config, "REALTIME_CONNECT_TIMEOUT"),
         disconnect_grace=_positive(config, "REALTIME_DISCONNECT_GRACE", zero_ok=True),
         ping_interval=_positive(config, "REALTIME_PING_INTERVAL"),
-        max_message_size=int(_positive(config, "REALTIME_MAX_MESSAGE_SIZE", whole=True)),
+        max_message_size=int(
+            _positive(config, "REALTIME_MAX_MESSAGE_SIZE", whole=True)
+        ),
         max_backlog=int(_positive(config, "REALTIME_MAX_BACKLOG", whole=True)),
     )
 
@@ -68,7 +70,11 @@ def _bool(config: t.Mapping[str, t.Any], key: str) -> bool:
 
 
 def _positive(
-    config: t.Mapping[str, t.Any], key: str, *, zero_ok: bool = False, whole: bool = False
+    config: t.Mapping[str, t.Any],
+    key: str,
+    *,
+    zero_ok: bool = False,
+    whole: bool = False,
 ) -> float:
     value = config[key]
     number_types = (int,) if whole else (int, float)

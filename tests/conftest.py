@@ -15,7 +15,9 @@ from flask_realtime import Realtime
 from .support import Browser
 from .support import LiveServer
 
-PAGE = "<!doctype html><html><head><title>t</title></head><body><p>page</p></body></html>"
+PAGE = (
+    "<!doctype html><html><head><title>t</title></head><body><p>page</p></body></html>"
+)
 
 
 def create_app(**config: t.Any) -> Flask:

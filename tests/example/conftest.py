@@ -1,9 +1,10 @@
 from __future__ import annotations
 
 import pytest
+from flask import Flask
+
 from example_app import create_app
 from example_app import realtime as example_realtime
-from flask import Flask
 from flask_realtime import Realtime
 
 

@@ -10,6 +10,7 @@ import urllib.request
 from urllib.parse import urlencode
 
 import pytest
+
 from example_app.store import MessageStore
 
 from ..support import Browser

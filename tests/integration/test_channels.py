@@ -18,7 +18,9 @@ def test_push_from_a_route_reaches_every_subscriber(browser, new_browser):
     sockets = [b.open("/?channel=room").connect() for b in (browser, new_browser())]
     for socket in sockets:
         socket.request("ping")
-    status, _ = browser.request("/push", method="POST", data={"text": "hi", "channel": "room"})
+    status, _ = browser.request(
+        "/push", method="POST", data={"text": "hi", "channel": "room"}
+    )
     assert status == 204
     for socket in sockets:
         assert socket.receive() == {"channel": "room", "payload": {"text": "hi"}}

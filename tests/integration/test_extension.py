@@ -6,9 +6,9 @@ import threading
 
 import pytest
 from flask import Flask
-from flask import Response
 from flask import g
 from flask import render_template_string
+from flask import Response
 from flask import stream_with_context
 
 from flask_realtime import ConfigurationError
@@ -172,10 +172,12 @@ def test_html_pages_get_the_body_attributes():
     add(app, "/fragment", lambda: "<p>no body tag</p>")
     add(app, "/tbody", lambda: "<table><tbody></tbody></table><body>x</body>")
     add(app, "/redirect", lambda: ("<body>moved</body>", 302, {"Location": "/"}))
-    add(app, "/manual", 
+    add(
+        app,
+        "/manual",
         lambda: render_template_string(
             '<body data-socket-connection-id="{{ socket_connection_id }}">x</body>'
-        )
+        ),
     )
 
     @app.get("/stream")
@@ -193,14 +195,21 @@ def test_html_pages_get_the_body_attributes():
     assert "<tbody>" in client.get("/tbody").get_data(as_text=True)
     assert "<body data-socket" in client.get("/tbody").get_data(as_text=True)
     assert client.get("/redirect").get_data(as_text=True) == "<body>moved</body>"
-    assert client.get("/manual").get_data(as_text=True).count("data-socket-connection-id") == 1
+    assert (
+        client.get("/manual").get_data(as_text=True).count("data-socket-connection-id")
+        == 1
+    )
     assert client.get("/stream").get_data(as_text=True) == "<body>x</body>"
 
 
 def test_injection_can_be_turned_off_and_templates_still_get_the_id():
     app = make_app(REALTIME_INJECT=False)
     Realtime(app)
-    add(app, "/", lambda: render_template_string("<body>{{ socket_connection_id }}</body>"))
+    add(
+        app,
+        "/",
+        lambda: render_template_string("<body>{{ socket_connection_id }}</body>"),
+    )
     add(app, "/plain", lambda: "<body>x</body>")
     client = app.test_client()
     assert client.get("/plain").get_data(as_text=True) == "<body>x</body>"
@@ -254,8 +263,12 @@ def test_bad_channel_arguments_get_clear_errors(args, error):
 
 @pytest.mark.parametrize(
     ("message", "error"),
-    [(object(), TypeError), ({"x": {1, 2}}, TypeError), (float("nan"), ValueError),
-     ({"x": float("inf")}, ValueError)],
+    [
+        (object(), TypeError),
+        ({"x": {1, 2}}, TypeError),
+        (float("nan"), ValueError),
+        ({"x": float("inf")}, ValueError),
+    ],
 )
 def test_messages_that_are_not_json_are_refused_before_sending(message, error):
     app = make_app()
@@ -272,8 +285,12 @@ def test_messages_are_encoded_like_jsonify(browser, realtime):
     socket = browser.open("/").connect()
     socket.request("ping")
     realtime.push(
-        {"when": datetime.date(2026, 1, 2), "id": uuid.UUID(int=1),
-         "price": decimal.Decimal("1.50"), "text": "héllo ☃"},
+        {
+            "when": datetime.date(2026, 1, 2),
+            "id": uuid.UUID(int=1),
+            "price": decimal.Decimal("1.50"),
+            "text": "héllo ☃",
+        },
         "chat",
     )
     payload = socket.receive()["payload"]
@@ -295,8 +312,14 @@ def test_signals_are_sent_with_the_documented_arguments(browser, realtime, app):
 
     receivers = {
         signal: recorder(signal.name)
-        for signal in (socket_connected, socket_disconnected, channel_subscribed,
-                       channel_unsubscribed, message_pushed, message_received)
+        for signal in (
+            socket_connected,
+            socket_disconnected,
+            channel_subscribed,
+            channel_unsubscribed,
+            message_pushed,
+            message_received,
+        )
     }
     for signal, receiver in receivers.items():
         signal.connect(receiver, app)
@@ -304,8 +327,12 @@ def test_signals_are_sent_with_the_documented_arguments(browser, realtime, app):
         page = browser.open("/?channel=s1&channel=s2")
         socket = page.connect()
         socket.request("ping")
-        browser.request("/unsubscribe", method="POST", data={"channel": "s2"},
-                        headers={"X-Socket-Connection-Id": page.connection_id})
+        browser.request(
+            "/unsubscribe",
+            method="POST",
+            data={"channel": "s2"},
+            headers={"X-Socket-Connection-Id": page.connection_id},
+        )
         realtime.push({"m": 1}, "s1")
         socket.receive()
         socket.close()
@@ -317,8 +344,10 @@ def test_signals_are_sent_with_the_documented_arguments(browser, realtime, app):
     assert events == [
         ("channel-subscribed", {"connection_id": cid, "channels": ("s1", "s2")}),
         ("socket-connected", {"connection_id": cid}),
-        ("message-received", {"connection_id": cid,
-                              "message": {"action": "ping", "id": "r1"}}),
+        (
+            "message-received",
+            {"connection_id": cid, "message": {"action": "ping", "id": "r1"}},
+        ),
         ("channel-unsubscribed", {"connection_id": cid, "channels": ("s2",)}),
         ("message-pushed", {"message": {"m": 1}, "channels": ("s1",)}),
         ("socket-disconnected", {"connection_id": cid, "code": 1000, "clean": True}),

@@ -25,7 +25,9 @@ def test_forged_id_is_refused(browser, realtime):
     assert socket.receive_close().code == 4001
 
 
-def test_stolen_id_with_the_thiefs_own_cookie_is_refused(browser, new_browser, realtime):
+def test_stolen_id_with_the_thiefs_own_cookie_is_refused(
+    browser, new_browser, realtime
+):
     victim_page = browser.open("/?channel=private")
     thief = new_browser()
     thief.open("/?channel=other")
@@ -100,13 +102,15 @@ def test_expired_id_is_refused():
 )
 def test_cross_origin_handshake_is_refused(browser, origin):
     page = browser.open("/")
-    assert refused_status(browser, connection_id=page.connection_id, origin=origin) == 403
+    assert (
+        refused_status(browser, connection_id=page.connection_id, origin=origin) == 403
+    )
 
 
 def test_same_host_origin_with_another_scheme_is_allowed(browser, server):
     # Behind a TLS-terminating proxy the app sees http while the page is https.
     page = browser.open("/")
-    socket = page.connect(origin="https://127.0.0.1:%d" % server.port)
+    socket = page.connect(origin=f"https://127.0.0.1:{server.port}")
     assert socket.request("ping")["body"] == "pong"
 
 
@@ -123,9 +127,14 @@ def test_allowed_origins_admit_another_site():
         page = browser.open("/")
         socket = page.connect(origin="https://app.example")
         assert socket.request("ping")["body"] == "pong"
-        assert refused_status(
-            browser, connection_id=page.connection_id, origin="https://other.example"
-        ) == 403
+        assert (
+            refused_status(
+                browser,
+                connection_id=page.connection_id,
+                origin="https://other.example",
+            )
+            == 403
+        )
         browser.close_all()
     finally:
         server.stop()
@@ -139,8 +148,12 @@ def test_plain_http_get_of_the_endpoint_is_refused(browser):
 def test_client_presented_key_works_without_cookies(server, realtime):
     key = "k" * 40
     api = Browser(server.url)
-    status, body = api.request("/subscribe", method="POST", data={"channel": "api"},
-                               headers={"X-Realtime-Socket-Key": key})
+    status, body = api.request(
+        "/subscribe",
+        method="POST",
+        data={"channel": "api"},
+        headers={"X-Realtime-Socket-Key": key},
+    )
     assert status == 200
     connection_id = __import__("json").loads(body)["connection_id"]
     socket = Browser(server.url).connect(
@@ -154,7 +167,9 @@ def test_client_presented_key_works_without_cookies(server, realtime):
     assert other.receive_close().code == 4001
     # A key in the query string works too (browsers cannot set headers).
     again = Browser(server.url).connect(
-        None, cookie="", origin=None,
+        None,
+        cookie="",
+        origin=None,
         query=f"socket_connection_id={connection_id}&socket_key={key}",
     )
     assert again.request("ping")["body"] == "pong"
@@ -166,7 +181,9 @@ def test_client_presented_key_works_without_cookies(server, realtime):
 def test_malformed_presented_key_is_refused(server, key):
     api = Browser(server.url)
     status, _ = api.request(
-        "/subscribe", method="POST", data={"channel": "api"},
+        "/subscribe",
+        method="POST",
+        data={"channel": "api"},
         headers={"X-Realtime-Socket-Key": key},
     )
     assert status == 400

@@ -104,8 +104,12 @@ def test_fragmented_message_over_the_limit_closes_with_1009(socket):
     import websocket
 
     part = "x" * 40_000
-    socket.ws.send_frame(websocket.ABNF(fin=0, opcode=websocket.ABNF.OPCODE_TEXT, data=part))
-    socket.ws.send_frame(websocket.ABNF(fin=0, opcode=websocket.ABNF.OPCODE_CONT, data=part))
+    socket.ws.send_frame(
+        websocket.ABNF(fin=0, opcode=websocket.ABNF.OPCODE_TEXT, data=part)
+    )
+    socket.ws.send_frame(
+        websocket.ABNF(fin=0, opcode=websocket.ABNF.OPCODE_CONT, data=part)
+    )
     assert socket.receive_close().code == 1009
 
 
@@ -114,8 +118,12 @@ def test_fragmented_message_under_the_limit_is_handled(socket):
 
     text = json.dumps({"action": "ping", "id": "frag"})
     half = len(text) // 2
-    socket.ws.send_frame(websocket.ABNF(fin=0, opcode=websocket.ABNF.OPCODE_TEXT, data=text[:half]))
-    socket.ws.send_frame(websocket.ABNF(fin=1, opcode=websocket.ABNF.OPCODE_CONT, data=text[half:]))
+    socket.ws.send_frame(
+        websocket.ABNF(fin=0, opcode=websocket.ABNF.OPCODE_TEXT, data=text[:half])
+    )
+    socket.ws.send_frame(
+        websocket.ABNF(fin=1, opcode=websocket.ABNF.OPCODE_CONT, data=text[half:])
+    )
     assert socket.receive() == {"id": "frag", "body": "pong"}
 
 

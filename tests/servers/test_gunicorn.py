@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
@@ -28,9 +29,19 @@ def gunicorn(request):
     if request.param == "gthread":
         worker += ["--threads", "50"]
     process = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", *worker, "--workers", "1",
-         "--bind", f"127.0.0.1:{port}", "--graceful-timeout", "2",
-         "tests.servers.app:app"],
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            *worker,
+            "--workers",
+            "1",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--graceful-timeout",
+            "2",
+            "tests.servers.app:app",
+        ],
         cwd=os.path.dirname(os.path.dirname(os.path.dirname(__file__))),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
@@ -59,7 +70,9 @@ def test_push_and_receive(gunicorn):
         sockets = [b.open("/?channel=chat").connect() for b in browsers]
         for s in sockets:
             assert s.request("ping")["body"] == "pong"
-        browsers[0].request("/push", method="POST", data={"text": "hi", "channel": "chat"})
+        browsers[0].request(
+            "/push", method="POST", data={"text": "hi", "channel": "chat"}
+        )
         browsers[1].request("/push-from-thread", method="POST", data={"text": "thread"})
         for s in sockets:
             assert s.receive() == {"channel": "chat", "payload": {"text": "hi"}}
@@ -90,9 +103,9 @@ def test_many_messages_and_an_oversized_one(gunicorn):
     try:
         socket_ = browser.open("/").connect()
         for n in range(2000):
-            socket_.send('{"action": "ping", "id": %d}' % n)
+            socket_.send(json.dumps({"action": "ping", "id": n}))
         assert [socket_.receive()["id"] for _ in range(2000)] == list(range(2000))
-        socket_.send('{"action": "ping", "pad": "%s"}' % ("x" * 70_000))
+        socket_.send(json.dumps({"action": "ping", "pad": "x" * 70_000}))
         assert socket_.receive_close().code == 1009
         assert browser.open("/").connect().request("ping")["body"] == "pong"
     finally:
