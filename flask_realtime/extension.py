@@ -5,7 +5,6 @@ from __future__ import annotations
 import typing as t
 from weakref import WeakKeyDictionary
 
-from flask import Blueprint
 from flask import current_app
 from flask import Flask
 from flask import g
@@ -17,6 +16,9 @@ from werkzeug.local import LocalProxy
 
 from . import endpoint
 from . import injection
+from .assets import AssetsBlueprint
+from .assets import realtime_script
+from .assets import STATIC_FOLDER
 from .page_socket import PageSocket
 from .settings import DEFAULTS
 from .settings import load_settings
@@ -66,7 +68,12 @@ class Realtime:
         self._states[app] = state
         app.extensions[_EXTENSION_KEY] = self
 
-        blueprint = Blueprint("realtime", __name__)
+        blueprint = AssetsBlueprint(
+            "realtime",
+            __name__,
+            static_folder=STATIC_FOLDER,
+            static_url_path=state.settings.path.rstrip("/") + "/static",
+        )
 
         def socket(ws: t.Any) -> None:
             endpoint.serve(state, ws)
@@ -98,6 +105,8 @@ class Realtime:
                         request.script_root + state.settings.path,
                     )
                 return response
+
+        app.add_template_global(realtime_script, "realtime_script")
 
         @app.context_processor
         def template_context() -> dict[str, t.Any]:
