@@ -307,7 +307,9 @@ class Connection:
 
     def _reader_recv(self, size: int) -> bytes:
         buffer = self._ws.input_buffer
-        while len(buffer) >= self.max_pending_messages and not self._reader_done:
+        # Once closing, read on regardless: the client's close reply is
+        # behind whatever it sent before, and input is no longer handled.
+        while len(buffer) >= self.max_pending_messages and not self._closing:
             self._input_room.clear()
             if len(buffer) >= self.max_pending_messages:
                 self._input_room.wait(_POLL_SLICE)

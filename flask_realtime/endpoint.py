@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
+import logging
 import typing as t
 from urllib.parse import urlsplit
 
+from blinker import NamedSignal
 from flask import abort
 from flask import current_app
 from flask import g
 from flask import request
 
 from . import identity
-from . import messages
 from .connection import Connection
 from .connection import SocketProxy
 from .errors import ConnectionIdRefused
+from .live_socket import LiveSocket
 from .protocol import CLOSE_ID_REFUSED
 from .protocol import CLOSE_REPLACED
 from .protocol import CONNECTION_ID_PARAM
@@ -22,7 +24,11 @@ from .signals import socket_connected
 from .signals import socket_disconnected
 
 if t.TYPE_CHECKING:
+    from flask import Flask
+
     from .state import AppState
+
+logger = logging.getLogger("flask_realtime")
 
 
 def check_upgrade(state: AppState) -> None:
@@ -91,13 +97,32 @@ def serve(state: AppState, ws: t.Any) -> None:
     if replaced is not None:
         replaced.close(CLOSE_REPLACED, "replaced by a newer socket")
     g.socket._adopt(connection_id, digest)
-    handlers = messages.BUILTIN_HANDLERS
-    socket_connected.send(app, connection_id=connection_id)
+    live = LiveSocket(
+        app,
+        state,
+        connection,
+        connection_id=connection_id,
+        digest=digest,
+        environ=request.environ,
+    )
     try:
-        connection.run(lambda message: messages.handle(connection, message, handlers))
+        _send_safely(socket_connected, app, connection_id=connection_id)
+        connection.run(live.receive)
     finally:
         clean = connection.closed_cleanly
         state.backend.detach(digest, connection, forget=clean)
-        socket_disconnected.send(
-            app, connection_id=connection_id, code=connection.close_code, clean=clean
+        _send_safely(
+            socket_disconnected,
+            app,
+            connection_id=connection_id,
+            code=connection.close_code,
+            clean=clean,
         )
+
+
+def _send_safely(signal: NamedSignal, app: Flask, **kwargs: t.Any) -> None:
+    # A receiver that raises must not take the socket, or its clean-up, down.
+    try:
+        signal.send(app, **kwargs)
+    except Exception:
+        logger.exception("A receiver of the %r signal failed", signal.name)

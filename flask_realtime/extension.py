@@ -16,13 +16,20 @@ from werkzeug.local import LocalProxy
 
 from . import endpoint
 from . import injection
+from . import messages
+from . import routes
 from .assets import AssetsBlueprint
 from .assets import realtime_script
 from .assets import STATIC_FOLDER
+from .messages import check_action_name
 from .page_socket import PageSocket
 from .settings import DEFAULTS
 from .settings import load_settings
 from .state import AppState
+
+if t.TYPE_CHECKING:
+    from .live_socket import LiveSocket
+    from .messages import Handler
 
 _EXTENSION_KEY = "realtime"
 
@@ -41,6 +48,10 @@ class Realtime:
 
     def __init__(self, app: Flask | None = None) -> None:
         self._states: WeakKeyDictionary[Flask, AppState] = WeakKeyDictionary()
+        self._handlers: dict[str, Handler] = {
+            "ping": messages.ping,
+            "call-route": routes.call_route,
+        }
         if app is not None:
             self.init_app(app)
 
@@ -64,7 +75,7 @@ class Realtime:
             )
         for key, value in DEFAULTS.items():
             app.config.setdefault(key, value)
-        state = AppState(load_settings(app.config))
+        state = AppState(load_settings(app.config), self._handlers)
         self._states[app] = state
         app.extensions[_EXTENSION_KEY] = self
 
@@ -112,6 +123,51 @@ class Realtime:
         def template_context() -> dict[str, t.Any]:
             # Lazy, so that a template that does not use the id issues none.
             return {"socket_connection_id": LocalProxy(lambda: g.socket.connection_id)}
+
+    def handler(
+        self, action: str
+    ) -> t.Callable[
+        [t.Callable[[dict[str, t.Any]], t.Any]], t.Callable[[dict[str, t.Any]], t.Any]
+    ]:
+        """Register a function that handles the messages of an action.
+
+        .. code-block:: python
+
+            @realtime.handler("typing")
+            def typing(message):
+                g.socket.push({"user": session["name"]}, f"room:{message['room']}")
+                return "ok"
+
+        The function gets the decoded message (a dict with ``action``, ``id``
+        and whatever the client sent). It runs in a fresh application and
+        request context built from the socket's handshake: ``session`` is the
+        handshake's session and ``g.socket`` the live socket, so subscribing
+        there takes effect at once. What it returns, which must be JSON
+        serializable, is sent back as the reply's ``body``. If it raises, the
+        client gets an error reply (with details only in debug mode) and the
+        connection stays open.
+
+        :param action: the action name, 1 to 64 characters.
+        :raises ValueError: if the action already has a handler, ``ping`` and
+            ``call-route`` included.
+        """
+        check_action_name(action)
+        if action in self._handlers:
+            raise ValueError(
+                f"The action {action!r} already has a handler; each action has"
+                " exactly one."
+            )
+
+        def decorator(
+            f: t.Callable[[dict[str, t.Any]], t.Any],
+        ) -> t.Callable[[dict[str, t.Any]], t.Any]:
+            def handle(live: LiveSocket, message: dict[str, t.Any]) -> dict[str, t.Any]:
+                return {"body": f(message)}
+
+            self._handlers[action] = handle
+            return f
+
+        return decorator
 
     def push(self, message: t.Any, *channels: str, app: Flask | None = None) -> None:
         """Push a message to every socket subscribed to any of the channels.

@@ -37,6 +37,9 @@ CLOSE_INTERNAL_ERROR = 1011
 CLOSE_ID_REFUSED = 4001
 #: Another socket connected with the same connection id and took its place.
 CLOSE_REPLACED = 4002
+#: The client sent messages far faster than ``REALTIME_MESSAGE_RATE`` after
+#: being told it was over the limit.
+CLOSE_RATE_LIMITED = 4029
 #: The client did not read fast enough and its backlog overflowed.
 CLOSE_SLOW_CONSUMER = 4008
 
@@ -50,6 +53,9 @@ ERROR_INVALID_MESSAGE = "invalid_message"
 ERROR_UNKNOWN_ACTION = "unknown_action"
 ERROR_BINARY_FRAME = "binary_frame"
 ERROR_HANDLER_FAILED = "handler_failed"
+ERROR_RATE_LIMITED = "rate_limited"
+ERROR_INVALID_CALL = "invalid_call"
+ERROR_REPLY_TOO_LARGE = "reply_too_large"
 
 #: Longest request id a client may use, in characters.
 MAX_REQUEST_ID_LENGTH = 64

@@ -19,6 +19,8 @@ DEFAULTS: dict[str, t.Any] = {
     "REALTIME_PING_INTERVAL": 25,
     "REALTIME_MAX_MESSAGE_SIZE": 64 * 1024,
     "REALTIME_MAX_BACKLOG": 1024 * 1024,
+    "REALTIME_MESSAGE_RATE": 50,
+    "REALTIME_MESSAGE_BURST": 100,
 }
 
 
@@ -35,6 +37,8 @@ class Settings:
     ping_interval: float
     max_message_size: int
     max_backlog: int
+    message_rate: float
+    message_burst: int
 
 
 def load_settings(config: t.Mapping[str, t.Any]) -> Settings:
@@ -55,6 +59,8 @@ def load_settings(config: t.Mapping[str, t.Any]) -> Settings:
             _positive(config, "REALTIME_MAX_MESSAGE_SIZE", whole=True)
         ),
         max_backlog=int(_positive(config, "REALTIME_MAX_BACKLOG", whole=True)),
+        message_rate=_positive(config, "REALTIME_MESSAGE_RATE"),
+        message_burst=int(_positive(config, "REALTIME_MESSAGE_BURST", whole=True)),
     )
 
 

@@ -13,12 +13,16 @@ from .signals import message_pushed
 if t.TYPE_CHECKING:
     from flask import Flask
 
+    from .messages import Handler
+
 
 class AppState:
     """The settings and backend of one application."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, handlers: t.Mapping[str, Handler]) -> None:
         self.settings = settings
+        #: The actions clients may send, shared by every app of an extension.
+        self.handlers = handlers
         self.backend = create_backend(settings)
 
     def push(self, app: Flask, message: t.Any, channels: tuple[t.Any, ...]) -> None:

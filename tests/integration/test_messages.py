@@ -137,9 +137,18 @@ def test_client_pings_are_answered_with_pongs(socket):
     assert frame.data == b"are you there"
 
 
-def test_a_flood_of_10000_messages_is_answered_in_order(browser, socket):
-    other = browser.open("/").connect()
-    for n in range(10_000):
-        socket.send(json.dumps({"action": "ping", "id": n}))
-    assert [socket.receive()["id"] for _ in range(10_000)] == list(range(10_000))
-    assert other.request("ping")["body"] == "pong"
+def test_a_flood_of_10000_messages_is_answered_in_order():
+    # With the rate limit lifted; test_handlers.py floods within the limit.
+    app = create_app(REALTIME_MESSAGE_RATE=1e9, REALTIME_MESSAGE_BURST=10**9)
+    server = LiveServer(app)
+    try:
+        browser = Browser(server.url)
+        socket = browser.open("/").connect()
+        other = browser.open("/").connect()
+        for n in range(10_000):
+            socket.send(json.dumps({"action": "ping", "id": n}))
+        assert [socket.receive()["id"] for _ in range(10_000)] == list(range(10_000))
+        assert other.request("ping")["body"] == "pong"
+        browser.close_all()
+    finally:
+        server.stop()

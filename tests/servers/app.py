@@ -8,7 +8,7 @@ from flask import request
 
 from ..conftest import create_app
 
-app = create_app(REALTIME_PING_INTERVAL=1)
+app = create_app(REALTIME_PING_INTERVAL=1, REALTIME_MESSAGE_RATE=1e6)
 realtime = app.extensions["test_realtime"]
 
 

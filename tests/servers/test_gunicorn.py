@@ -105,6 +105,8 @@ def test_many_messages_and_an_oversized_one(gunicorn):
         for n in range(2000):
             socket_.send(json.dumps({"action": "ping", "id": n}))
         assert [socket_.receive()["id"] for _ in range(2000)] == list(range(2000))
+        reply = socket_.request("call-route", uri="/?channel=x")
+        assert reply["status"] == 200 and "<body data-socket" in reply["body"]
         socket_.send(json.dumps({"action": "ping", "pad": "x" * 70_000}))
         assert socket_.receive_close().code == 1009
         assert browser.open("/").connect().request("ping")["body"] == "pong"

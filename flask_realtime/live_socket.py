@@ -1,0 +1,148 @@
+"""An accepted socket as the application sees it, and its messages."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import logging
+import typing as t
+
+from flask import g
+
+from . import frames
+from .cookie_jar import CookieJar
+from .messages import decode
+from .messages import encode_reply
+from .messages import MessageError
+from .page_socket import PageSocket
+from .protocol import CLOSE_RATE_LIMITED
+from .protocol import ERROR_HANDLER_FAILED
+from .protocol import ERROR_RATE_LIMITED
+from .protocol import ERROR_UNKNOWN_ACTION
+from .ratelimit import RateLimiter
+from .signals import message_received
+
+if t.TYPE_CHECKING:
+    from flask import Flask
+
+    from .state import AppState
+
+logger = logging.getLogger("flask_realtime")
+
+# WSGI keys of the handshake that describe the upgrade or its socket, not the
+# page; the contexts built for messages and route calls leave them out.
+_UPGRADE_ONLY = frozenset(
+    {
+        "HTTP_UPGRADE",
+        "HTTP_CONNECTION",
+        "HTTP_SEC_WEBSOCKET_KEY",
+        "HTTP_SEC_WEBSOCKET_VERSION",
+        "HTTP_SEC_WEBSOCKET_EXTENSIONS",
+        "HTTP_SEC_WEBSOCKET_PROTOCOL",
+        "HTTP_COOKIE",
+        "CONTENT_TYPE",
+        "CONTENT_LENGTH",
+        "werkzeug.socket",
+        "gunicorn.socket",
+        "wsgi.input",
+    }
+)
+
+
+class Writer(t.Protocol):
+    """Where replies go: a :class:`~flask_realtime.connection.Connection`."""
+
+    def send_frame(self, frame: bytes) -> None: ...
+
+    def close(self, code: int, reason: str = "") -> None: ...
+
+
+class LiveSocket:
+    """Handles the messages of one accepted socket.
+
+    Each message is handled in a fresh application and request context built
+    from the handshake (its headers, and its cookies as route calls have
+    updated them), with ``g.socket`` bound to this live socket. Messages are
+    handled one at a time, in order.
+    """
+
+    def __init__(
+        self,
+        app: Flask,
+        state: AppState,
+        writer: Writer,
+        *,
+        connection_id: str,
+        digest: str,
+        environ: t.Mapping[str, t.Any],
+    ) -> None:
+        self.app = app
+        self.state = state
+        self.writer = writer
+        self.connection_id = connection_id
+        self.digest = digest
+        #: The handshake's environ, less what belongs to the upgrade itself.
+        self.environ = {k: v for k, v in environ.items() if k not in _UPGRADE_ONLY}
+        self.cookies = CookieJar(environ.get("HTTP_COOKIE", ""))
+        self._limiter = RateLimiter(
+            state.settings.message_rate, state.settings.message_burst
+        )
+
+    def receive(self, data: str | bytes) -> None:
+        """Handle one message and write its reply. Nothing a client sends
+        ends the connection here, except flooding past the rate limit."""
+        try:
+            message = decode(data)
+            if not self._limiter.take():
+                if self._limiter.exhausted:
+                    self.writer.close(CLOSE_RATE_LIMITED, "rate limit exceeded")
+                    return
+                raise MessageError(
+                    ERROR_RATE_LIMITED,
+                    "Too many messages; slow down.",
+                    message.get("id"),
+                )
+            reply = self._dispatch(message)
+        except MessageError as e:
+            reply = e.reply()
+        self.writer.send_frame(frames.text_frame(reply))
+
+    def _dispatch(self, message: dict[str, t.Any]) -> bytes:
+        request_id = message.get("id")
+        action = message["action"]
+        handler = self.state.handlers.get(action)
+        if handler is None:
+            raise MessageError(
+                ERROR_UNKNOWN_ACTION, f"Unknown action {action!r:.80}.", request_id
+            )
+        with self.context():
+            try:
+                message_received.send(
+                    self.app, connection_id=self.connection_id, message=message
+                )
+                reply = {"id": request_id, **handler(self, message)}
+                reply["id"] = request_id
+                return encode_reply(reply)
+            except MessageError:
+                raise
+            except Exception as e:
+                logger.exception("The handler of action %r failed", action)
+                detail = f": {type(e).__name__}: {e}" if self.app.debug else "."
+                raise MessageError(
+                    ERROR_HANDLER_FAILED, f"The handler failed{detail}", request_id
+                ) from e
+
+    @contextlib.contextmanager
+    def context(self) -> t.Iterator[None]:
+        """A fresh app and request context as of the handshake, with
+        ``g.socket`` bound to this socket."""
+        environ = dict(self.environ)
+        environ["HTTP_COOKIE"] = self.cookies.header()
+        environ["wsgi.input"] = io.BytesIO()
+        # The app context first: a request context pushed inside the
+        # handshake's app context would reuse it, and its ``g``.
+        with self.app.app_context(), self.app.request_context(environ):
+            page = PageSocket(self.app, self.state)
+            page._adopt(self.connection_id, self.digest)
+            g.socket = page
+            yield

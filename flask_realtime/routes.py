@@ -1,0 +1,196 @@
+"""The built-in ``call-route`` action: the app's routes over the socket."""
+
+from __future__ import annotations
+
+import json
+import logging
+import typing as t
+from urllib.parse import unquote
+from urllib.parse import urlencode
+
+from werkzeug.datastructures import Headers
+from werkzeug.test import EnvironBuilder
+from werkzeug.test import run_wsgi_app
+
+from .messages import MessageError
+from .protocol import CONNECTION_ID_HEADER
+from .protocol import ERROR_INVALID_CALL
+from .protocol import ERROR_REPLY_TOO_LARGE
+
+if t.TYPE_CHECKING:
+    from .live_socket import LiveSocket
+
+logger = logging.getLogger("flask_realtime")
+
+METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+MAX_URI_LENGTH = 2048
+_SCALARS = (str, int, float, bool)
+
+
+def call_route(live: LiveSocket, message: dict[str, t.Any]) -> t.Mapping[str, t.Any]:
+    """Run a route through the whole application, as an HTTP request would.
+
+    The request carries the handshake's headers and cookies (never any the
+    client names in the message) and names this socket in the
+    ``X-Socket-Connection-Id`` header, so that ``g.socket`` in the route is
+    this live socket. The reply has ``status``, ``headers`` and ``body``: the
+    body parsed when the response is JSON, text otherwise.
+    """
+    request_id = message.get("id")
+    environ = _build_environ(live, message, request_id)
+    try:
+        app_iter, status, headers = run_wsgi_app(live.app.wsgi_app, environ)
+        body = _read_limited(app_iter, live.state.settings.max_backlog, request_id)
+    except MessageError:
+        raise
+    except Exception:
+        # With PROPAGATE_EXCEPTIONS (testing, debug) Flask re-raises; the
+        # client still gets the 500 an HTTP client would.
+        logger.exception(
+            "The route %s %s failed", environ["REQUEST_METHOD"], message["uri"]
+        )
+        return {"status": 500, "headers": {}, "body": "Internal Server Error"}
+    live.cookies.update(headers.getlist("Set-Cookie"))
+    return {
+        "status": int(status.split(" ", 1)[0]),
+        "headers": _reply_headers(headers),
+        "body": _decode_body(body, headers, environ["REQUEST_METHOD"]),
+    }
+
+
+def _build_environ(
+    live: LiveSocket, message: dict[str, t.Any], request_id: t.Any
+) -> dict[str, t.Any]:
+    def invalid(reason: str) -> MessageError:
+        return MessageError(ERROR_INVALID_CALL, reason, request_id)
+
+    uri = _check_uri(message.get("uri"), live.state.settings.path, invalid)
+    method = message.get("method", "GET")
+    if not isinstance(method, str) or method.upper() not in METHODS:
+        raise invalid(f"'method' must be one of {', '.join(sorted(METHODS))}.")
+    method = method.upper()
+
+    base = live.environ
+    headers = Headers()
+    for key, value in base.items():
+        if key.startswith("HTTP_"):
+            headers.add(key[5:].replace("_", "-").title(), value)
+    headers.set("Cookie", live.cookies.header())
+    headers.set(CONNECTION_ID_HEADER, live.connection_id)
+    body: dict[str, t.Any] = {}
+    payload = message.get("input")
+    if method in ("GET", "HEAD"):
+        if payload is not None:
+            uri += ("&" if "?" in uri else "?") + _form_encode(payload, invalid)
+    elif message.get("form"):
+        body["data"] = _form_encode(payload or {}, invalid)
+        body["content_type"] = "application/x-www-form-urlencoded"
+    elif payload is not None:
+        body["data"] = json.dumps(payload)
+        body["content_type"] = "application/json"
+    scheme = base.get("wsgi.url_scheme", "http")
+    host = base.get("HTTP_HOST") or base.get("SERVER_NAME", "localhost")
+    builder = EnvironBuilder(
+        path=uri,
+        method=method,
+        headers=headers,
+        base_url=f"{scheme}://{host}{base.get('SCRIPT_NAME', '')}",
+        environ_overrides={
+            key: base[key] for key in ("REMOTE_ADDR", "REMOTE_PORT") if key in base
+        },
+        **body,
+    )
+    try:
+        return builder.get_environ()
+    finally:
+        builder.close()
+
+
+def _check_uri(
+    uri: t.Any, socket_path: str, invalid: t.Callable[[str], MessageError]
+) -> str:
+    if not isinstance(uri, str) or not uri.startswith("/") or len(uri) > MAX_URI_LENGTH:
+        raise invalid(
+            "'uri' must be a path starting with '/', of at most"
+            f" {MAX_URI_LENGTH} characters."
+        )
+    path = unquote(uri.partition("?")[0])
+    # Scheme-relative and backslash paths name other hosts in browsers;
+    # control characters could end up in headers such as Location.
+    if path.startswith("//") or "\\" in path or not uri.isprintable():
+        raise invalid("'uri' must be a path on this application.")
+    if not path.isprintable():
+        raise invalid("'uri' must not contain control characters.")
+    if path.rstrip("/") == socket_path.rstrip("/"):
+        raise invalid("'uri' cannot name the socket endpoint itself.")
+    return uri
+
+
+def _form_encode(payload: t.Any, invalid: t.Callable[[str], MessageError]) -> str:
+    if not isinstance(payload, dict):
+        raise invalid("'input' must be an object for a GET, HEAD or form call.")
+    pairs: list[tuple[str, str]] = []
+    for name, value in payload.items():
+        values = value if isinstance(value, list) else [value]
+        for item in values:
+            if not isinstance(item, _SCALARS):
+                raise invalid(f"'input' field {name!r:.40} must hold text or numbers.")
+            pairs.append(
+                (name, str(item).lower() if isinstance(item, bool) else str(item))
+            )
+    return urlencode(pairs)
+
+
+def _read_limited(app_iter: t.Iterable[bytes], limit: int, request_id: t.Any) -> bytes:
+    # A route may stream without end (server-sent events, say); read no more
+    # than the socket's backlog could hold.
+    chunks: list[bytes] = []
+    size = 0
+    try:
+        for chunk in app_iter:
+            size += len(chunk)
+            if size > limit:
+                raise MessageError(
+                    ERROR_REPLY_TOO_LARGE,
+                    f"The route's response is larger than {limit} bytes.",
+                    request_id,
+                )
+            chunks.append(chunk)
+    finally:
+        close = getattr(app_iter, "close", None)
+        if close is not None:
+            close()
+    return b"".join(chunks)
+
+
+def _reply_headers(headers: Headers) -> dict[str, str]:
+    # Set-Cookie stays on the server: it would hand HttpOnly cookies, the
+    # session among them, to the page's scripts.
+    reply: dict[str, str] = {}
+    for name, value in headers.items():
+        if name.lower() == "set-cookie":
+            continue
+        reply[name] = f"{reply[name]}, {value}" if name in reply else value
+    return reply
+
+
+def _decode_body(body: bytes, headers: Headers, method: str) -> t.Any:
+    if method == "HEAD":
+        return ""
+    content_type = headers.get("Content-Type", "")
+    mimetype = content_type.split(";", 1)[0].strip().lower()
+    charset = "utf-8"
+    for parameter in content_type.split(";")[1:]:
+        name, _, value = parameter.strip().partition("=")
+        if name.lower() == "charset" and value:
+            charset = value.strip('"')
+    try:
+        text = body.decode(charset, errors="replace")
+    except LookupError:
+        text = body.decode("utf-8", errors="replace")
+    if mimetype == "application/json" or mimetype.endswith("+json"):
+        try:
+            return json.loads(text)
+        except ValueError:
+            pass
+    return text

@@ -1,0 +1,138 @@
+"""Actions from clients: application handlers and the rate limit."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from flask import g
+from flask import session
+
+from ..conftest import create_app
+from ..support import Browser
+from ..support import LiveServer
+
+
+@pytest.fixture
+def app():
+    app = create_app()
+    realtime = app.extensions["realtime"]
+
+    @app.get("/login/<name>")
+    def login(name):
+        session["user"] = name
+        return "<body>welcome</body>"
+
+    @realtime.handler("echo")
+    def echo(message):
+        return {"data": message.get("data"), "user": session.get("user")}
+
+    @realtime.handler("join")
+    def join(message):
+        g.socket.subscribe(f"room:{message['room']}")
+        return "joined"
+
+    @realtime.handler("boom")
+    def boom(message):
+        raise KeyError("secret detail")
+
+    @realtime.handler("not-json")
+    def not_json(message):
+        return {1, 2}
+
+    @realtime.handler("remember")
+    def remember(message):
+        g.remembered = message["value"]
+        return getattr(g, "previous", None)
+
+    @realtime.handler("recall")
+    def recall(message):
+        return getattr(g, "remembered", None)
+
+    return app
+
+
+def test_a_handler_gets_the_message_and_the_handshake_session(browser):
+    browser.request("/login/ada")
+    socket = browser.open("/").connect()
+    reply = socket.request("echo", data={"x": [1, 2]})
+    assert reply["body"] == {"data": {"x": [1, 2]}, "user": "ada"}
+
+
+def test_a_handler_subscribes_the_live_socket_at_once(browser, realtime):
+    socket = browser.open("/").connect()
+    assert socket.request("join", room="7")["body"] == "joined"
+    realtime.push("hi", "room:7")
+    assert socket.receive() == {"channel": "room:7", "payload": "hi"}
+
+
+def test_a_failing_handler_gets_an_error_reply_without_details(browser, caplog):
+    socket = browser.open("/").connect()
+    reply = socket.request("boom")
+    assert reply["error"]["code"] == "handler_failed"
+    assert "secret detail" not in json.dumps(reply)
+    assert "secret detail" in caplog.text  # the log has it
+    assert socket.request("not-json")["error"]["code"] == "handler_failed"
+    assert socket.request("ping")["body"] == "pong"
+
+
+def test_debug_mode_shows_the_details():
+    app = create_app(DEBUG=True)
+
+    @app.extensions["realtime"].handler("boom")
+    def boom(message):
+        raise KeyError("secret detail")
+
+    server = LiveServer(app)
+    try:
+        browser = Browser(server.url)
+        socket = browser.open("/").connect()
+        assert "secret detail" in socket.request("boom")["error"]["message"]
+        browser.close_all()
+    finally:
+        server.stop()
+
+
+def test_each_message_gets_a_fresh_g(browser):
+    socket = browser.open("/").connect()
+    socket.request("remember", value=1)
+    assert socket.request("recall")["body"] is None
+
+
+def test_registering_an_action_twice_raises(realtime):
+    with pytest.raises(ValueError, match="already has a handler"):
+        realtime.handler("echo")(lambda message: None)
+    for builtin in ("ping", "call-route"):
+        with pytest.raises(ValueError, match="already has a handler"):
+            realtime.handler(builtin)(lambda message: None)
+    for bad in ("", "x" * 65, None, 5):
+        with pytest.raises(ValueError, match="action name"):
+            realtime.handler(bad)
+
+
+def test_a_flood_is_answered_with_rate_limit_errors_then_closed():
+    app = create_app(REALTIME_MESSAGE_RATE=5, REALTIME_MESSAGE_BURST=10)
+    server = LiveServer(app)
+    try:
+        browser = Browser(server.url)
+        flooder = browser.open("/").connect()
+        other = Browser(server.url).open("/").connect()
+        for n in range(100):
+            flooder.send(json.dumps({"action": "ping", "id": n}))
+        replies = []
+        with pytest.raises(Exception) as info:
+            while True:
+                replies.append(flooder.receive())
+        assert getattr(info.value, "code", None) == 4029
+        codes = [r.get("error", {}).get("code") for r in replies]
+        assert codes[:10] == [None] * 10  # the burst goes through
+        assert set(codes[10:]) == {"rate_limited"}
+        assert [r["id"] for r in replies] == list(range(len(replies)))
+        assert len(replies) < 100
+        # Other clients are unaffected, and the flooder may come back.
+        assert other.request("ping")["body"] == "pong"
+        assert browser.open("/").connect().request("ping")["body"] == "pong"
+        browser.close_all()
+        other.close()
+    finally:
+        server.stop()
