@@ -28,8 +28,11 @@ from .settings import load_settings
 from .state import AppState
 
 if t.TYPE_CHECKING:
+    from flask.testing import FlaskClient
+
     from .live_socket import LiveSocket
     from .messages import Handler
+    from .testing import RealtimeTestClient
 
 _EXTENSION_KEY = "realtime"
 
@@ -168,6 +171,20 @@ class Realtime:
             return f
 
         return decorator
+
+    def test_client(
+        self, app: Flask, flask_test_client: FlaskClient | None = None
+    ) -> RealtimeTestClient:
+        """A :class:`~flask_realtime.testing.RealtimeTestClient` for the
+        application's own tests: render pages, connect their sockets, see what
+        is pushed to them and send messages, in-process and synchronously.
+
+        :param flask_test_client: share cookies (the session) with this Flask
+            test client; by default a new one is made.
+        """
+        from .testing import RealtimeTestClient
+
+        return RealtimeTestClient(self._state(self._app(app)), app, flask_test_client)
 
     def push(self, message: t.Any, *channels: str, app: Flask | None = None) -> None:
         """Push a message to every socket subscribed to any of the channels.

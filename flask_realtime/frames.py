@@ -41,3 +41,17 @@ def close_frame(code: int, reason: str = "") -> bytes:
     """Frame a close with a status code and a reason of at most 123 bytes."""
     encoded = reason.encode()[:123]
     return _frame(_OPCODE_CLOSE, struct.pack("!H", code) + encoded)
+
+
+def unframe(frame: bytes) -> tuple[int, bytes]:
+    """Split a frame built here into its opcode and payload (for the test
+    client, which receives frames instead of a socket)."""
+    opcode, length = frame[0] & 0x0F, frame[1] & 0x7F
+    offset = 2
+    if length == 126:
+        (length,) = struct.unpack_from("!H", frame, 2)
+        offset = 4
+    elif length == 127:
+        (length,) = struct.unpack_from("!Q", frame, 2)
+        offset = 10
+    return opcode, frame[offset : offset + length]

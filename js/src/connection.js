@@ -1,0 +1,279 @@
+// Owns the WebSocket: opens it, reopens it after a loss with backoff, and
+// decides from the close code what a loss means. Internal: applications use
+// `Client`, which is this connection's delegate and hears about everything
+// through `connectionOpened`, `connectionReceived`, `connectionClosed`,
+// `connectionReconnecting` and `connectionError`.
+//
+//   const connection = new Connection(url, client, Client.defaults)
+//   connection.open()
+//   connection.send('{"action":"ping","id":1}')   // false unless open
+//   connection.close()                            // code 1000, no reconnect
+//
+// What a close code means:
+//
+// - 4001 (id refused: expired, or unknown to a restarted server): the state
+//   becomes "refused" and nothing is retried; the page needs a fresh id.
+// - 4002 (replaced by a newer socket with the same id): "replaced", not
+//   retried, or the two sockets would take the id from each other forever.
+// - Anything else (1006 lost, 1001 server going away, 1011, 1009, 4008 slow
+//   consumer, 4029 rate limited ...): "reconnecting", after a backoff delay.
+
+import adapters from "./adapters.js"
+import constants from "./constants.js"
+import { ConnectionMonitor } from "./connection_monitor.js"
+import { RealtimeError } from "./errors.js"
+import logger from "./logger.js"
+import { Timer, backoff } from "./timer.js"
+
+const OPEN = 1
+
+export class Connection {
+  /**
+   * @param {string} url the socket's ws:// or wss:// URL, with the id
+   * @param {Object} delegate told about everything that happens
+   * @param {Object} options `reconnectInitial`, `reconnectMax`,
+   *   `heartbeatInterval`, `heartbeatTimeout` (see `Client.defaults`)
+   */
+  constructor(url, delegate, options) {
+    this.url = url
+    this.delegate = delegate
+    /**
+     * "idle", "connecting", "open", "reconnecting", "closed", "refused" or
+     * "replaced".
+     */
+    this.state = "idle"
+    this.ws = null
+    this.everOpened = false
+    this.openedAt = null
+    this.attempts = 0
+    this.heartbeats = 0
+    this.closedForPageHide = false
+    const { reconnectInitial: initial, reconnectMax: max } = options
+    this.timer = new Timer(() => this.open(), (tries) => backoff(tries, { initial, max }))
+    this.monitor = new ConnectionMonitor(this, options)
+  }
+
+  /** Whether messages can be sent now. */
+  isOpen() {
+    return this.state === "open" && this.ws !== null && this.ws.readyState === OPEN
+  }
+
+  /** Open the socket, unless it is open or opening. */
+  open() {
+    if (this.ws !== null) {
+      return
+    }
+    this.timer.cancel()
+    this.closedForPageHide = false
+    this.monitor.start()
+    this.state = "connecting"
+    this.attempts += 1
+    logger.log("connecting to", this.url)
+    let ws
+    try {
+      ws = new adapters.WebSocket(this.url)
+    } catch (error) {
+      // A malformed URL or a forbidden port: retrying cannot help.
+      this.state = "closed"
+      this.monitor.stop()
+      this.delegate.connectionError(error)
+      this.delegate.connectionClosed({
+        code: constants.CLOSE_ABNORMAL, reason: String(error), wasClean: false, state: "closed"
+      })
+      return
+    }
+    this.ws = ws
+    ws.onopen = () => this.handleOpen(ws)
+    ws.onmessage = (event) => this.handleMessage(ws, event)
+    ws.onerror = () => this.handleError(ws)
+    ws.onclose = (event) => this.handleClose(ws, event)
+  }
+
+  /**
+   * Close for good (until `open()` is called again).
+   *
+   * @param {number} [code=1000] 1000 makes the server forget the page's id
+   * @param {string} [reason=""]
+   */
+  close(code = constants.CLOSE_NORMAL, reason = "") {
+    this.shutdown(code, reason)
+    this.monitor.stop()
+  }
+
+  /**
+   * Send an encoded message.
+   *
+   * @param {string} text
+   * @returns {boolean} false when the socket is not open
+   */
+  send(text) {
+    if (!this.isOpen()) {
+      return false
+    }
+    this.ws.send(text)
+    return true
+  }
+
+  // Called by the ConnectionMonitor.
+
+  sendHeartbeat() {
+    this.heartbeats += 1
+    this.send(JSON.stringify({ action: "ping", id: `heartbeat-${this.heartbeats}` }))
+  }
+
+  stale() {
+    logger.log("no answer to the heartbeat: dropping the connection")
+    // 4000, not 1000: should the server get this close at all, it keeps the
+    // page's subscriptions for the reconnect.
+    const ws = this.detach()
+    if (ws !== null) {
+      closeQuietly(ws, 4000, "heartbeat timeout")
+    }
+    this.afterClose({ code: constants.CLOSE_ABNORMAL, reason: "heartbeat timeout", wasClean: false })
+  }
+
+  wake(reason) {
+    if (this.state === "reconnecting") {
+      logger.log(`${reason}: reconnecting now`)
+      this.open()
+    } else if (this.state === "open") {
+      this.monitor.check()
+    }
+  }
+
+  pageHidden() {
+    if (["connecting", "open", "reconnecting"].includes(this.state)) {
+      this.shutdown(constants.CLOSE_NORMAL, "page unload")
+      this.closedForPageHide = true
+    }
+  }
+
+  pageShown() {
+    if (this.closedForPageHide) {
+      this.open()
+    }
+  }
+
+  // Private
+
+  shutdown(code, reason) {
+    this.timer.reset()
+    const active = ["connecting", "open", "reconnecting"].includes(this.state)
+    const ws = this.detach()
+    this.state = "closed"
+    this.everOpened = false
+    this.openedAt = null
+    this.attempts = 0
+    if (ws !== null) {
+      closeQuietly(ws, code, reason)
+    }
+    if (active) {
+      this.delegate.connectionClosed({ code, reason, wasClean: true, state: "closed" })
+    }
+  }
+
+  detach() {
+    const ws = this.ws
+    this.monitor.disconnected()
+    if (ws !== null) {
+      ws.onopen = ws.onmessage = ws.onerror = ws.onclose = null
+      this.ws = null
+    }
+    return ws
+  }
+
+  handleOpen(ws) {
+    if (ws !== this.ws) {
+      return
+    }
+    const reconnected = this.everOpened
+    const attempts = this.attempts
+    this.state = "open"
+    this.everOpened = true
+    this.openedAt = adapters.now()
+    this.attempts = 0
+    logger.log("open", reconnected ? `again after ${attempts} attempt(s)` : "")
+    this.monitor.connected()
+    this.delegate.connectionOpened({ reconnected, attempts })
+  }
+
+  handleMessage(ws, event) {
+    if (ws !== this.ws) {
+      return
+    }
+    this.monitor.received()
+    if (typeof event.data !== "string") {
+      return // the server sends text frames only
+    }
+    let frame
+    try {
+      frame = JSON.parse(event.data)
+    } catch {
+      frame = undefined
+    }
+    if (frame === null || typeof frame !== "object" || Array.isArray(frame)) {
+      this.delegate.connectionError(new RealtimeError(
+        constants.ERROR_INVALID_JSON, "The server sent a frame that is not a JSON object."
+      ))
+      return
+    }
+    this.delegate.connectionReceived(frame)
+  }
+
+  handleError(ws) {
+    if (ws === this.ws) {
+      // The browser gives no detail, and a close event always follows.
+      this.delegate.connectionError(new RealtimeError("socket_error", "The WebSocket failed."))
+    }
+  }
+
+  handleClose(ws, event) {
+    if (ws !== this.ws) {
+      return
+    }
+    this.detach()
+    this.afterClose({ code: event.code, reason: event.reason || "", wasClean: !!event.wasClean })
+  }
+
+  afterClose(info) {
+    const now = adapters.now()
+    // Back off from where we were unless the connection held for a while:
+    // a server that accepts and at once closes must not be hammered.
+    if (this.openedAt !== null && now - this.openedAt >= Connection.stableAfter) {
+      this.timer.reset()
+    }
+    this.openedAt = null
+    let state = "reconnecting"
+    if (info.code === constants.CLOSE_ID_REFUSED) {
+      state = "refused"
+    } else if (info.code === constants.CLOSE_REPLACED) {
+      state = "replaced"
+    }
+    this.state = state
+    if (state !== "reconnecting") {
+      this.monitor.stop()
+    }
+    logger.log("closed", info.code, info.reason, "->", state)
+    this.delegate.connectionClosed({ ...info, state })
+    // A close listener may have closed or reopened the client meanwhile.
+    if (this.state === "reconnecting" && this.ws === null && !this.timer.pending) {
+      const attempt = this.timer.tries + 1
+      const delay = this.timer.schedule()
+      logger.log(`reconnecting in ${delay} ms (attempt ${attempt})`)
+      this.delegate.connectionReconnecting({ attempt, delay, code: info.code })
+    }
+  }
+}
+
+/** How long (ms) a connection must stay open for the backoff to start over. */
+Connection.stableAfter = 5000
+
+function closeQuietly(ws, code, reason) {
+  try {
+    ws.close(code, reason)
+  } catch {
+    // Closing a socket that already failed: nothing to do.
+  }
+}
+
+export default Connection
