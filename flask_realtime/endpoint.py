@@ -15,9 +15,11 @@ from flask import request
 from . import identity
 from .connection import Connection
 from .connection import SocketProxy
+from .errors import BackendUnavailable
 from .errors import ConnectionIdRefused
 from .live_socket import LiveSocket
 from .protocol import CLOSE_ID_REFUSED
+from .protocol import CLOSE_INTERNAL_ERROR
 from .protocol import CLOSE_REPLACED
 from .protocol import CONNECTION_ID_PARAM
 from .signals import socket_connected
@@ -92,6 +94,11 @@ def serve(state: AppState, ws: t.Any) -> None:
         replaced = state.backend.attach(digest, connection)
     except ConnectionIdRefused:
         connection.close(CLOSE_ID_REFUSED, "connection id refused")
+        connection.run(lambda message: None)
+        return
+    except BackendUnavailable:
+        logger.exception("A socket could not be attached")
+        connection.close(CLOSE_INTERNAL_ERROR, "try again later")
         connection.run(lambda message: None)
         return
     if replaced is not None:

@@ -14,3 +14,8 @@ class ConfigurationError(RealtimeError, ValueError):
 class ConnectionIdRefused(RealtimeError):
     """A socket presented a connection id that was never issued to its
     session, or that has expired."""
+
+
+class BackendUnavailable(RealtimeError):
+    """The backend (Redis) cannot be reached: a push, a subscription or a new
+    socket could not be recorded. Pushes raise it to their caller."""

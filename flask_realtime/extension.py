@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import typing as t
 from weakref import WeakKeyDictionary
 
@@ -21,6 +22,7 @@ from . import routes
 from .assets import AssetsBlueprint
 from .assets import realtime_script
 from .assets import STATIC_FOLDER
+from .errors import BackendUnavailable
 from .messages import check_action_name
 from .page_socket import PageSocket
 from .settings import DEFAULTS
@@ -35,6 +37,7 @@ if t.TYPE_CHECKING:
     from .testing import RealtimeTestClient
 
 _EXTENSION_KEY = "realtime"
+logger = logging.getLogger("flask_realtime")
 
 
 class Realtime:
@@ -113,11 +116,15 @@ class Realtime:
             @app.after_request
             def inject_connection_id(response: Response) -> Response:
                 if injection.wants_injection(response):
-                    injection.inject(
-                        response,
-                        lambda: g.socket.connection_id,
-                        request.script_root + state.settings.path,
-                    )
+                    try:
+                        injection.inject(
+                            response,
+                            lambda: g.socket.connection_id,
+                            request.script_root + state.settings.path,
+                        )
+                    except BackendUnavailable:
+                        # The page still works, only not in realtime.
+                        logger.exception("No connection id for this page")
                 return response
 
         app.add_template_global(realtime_script, "realtime_script")

@@ -23,12 +23,23 @@ class LocalHub:
         # Dicts rather than sets: they keep subscribers in the order they came.
         self._channels: dict[str, dict[Connection, None]] = {}
 
-    def add(self, connection: Connection, channels: t.Iterable[str]) -> None:
+    def add(self, connection: Connection, channels: t.Iterable[str]) -> list[str]:
+        """Subscribe a connection; returns the channels that had no local
+        subscriber before."""
+        opened = []
         with self._lock:
             for channel in channels:
-                self._channels.setdefault(channel, {})[connection] = None
+                subscribers = self._channels.get(channel)
+                if subscribers is None:
+                    subscribers = self._channels[channel] = {}
+                    opened.append(channel)
+                subscribers[connection] = None
+        return opened
 
-    def remove(self, connection: Connection, channels: t.Iterable[str]) -> None:
+    def remove(self, connection: Connection, channels: t.Iterable[str]) -> list[str]:
+        """Unsubscribe a connection; returns the channels left without any
+        local subscriber."""
+        emptied = []
         with self._lock:
             for channel in channels:
                 subscribers = self._channels.get(channel)
@@ -36,6 +47,8 @@ class LocalHub:
                     subscribers.pop(connection, None)
                     if not subscribers:
                         del self._channels[channel]
+                        emptied.append(channel)
+        return emptied
 
     def deliver(self, channel: str, frame: bytes) -> None:
         """Hand one encoded frame to every local subscriber of ``channel``."""

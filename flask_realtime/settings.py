@@ -14,6 +14,7 @@ DEFAULTS: dict[str, t.Any] = {
     "REALTIME_INJECT": True,
     "REALTIME_ALLOWED_ORIGINS": (),
     "REALTIME_BACKEND": "memory://",
+    "REALTIME_REDIS_PREFIX": "realtime:",
     "REALTIME_CONNECT_TIMEOUT": 60,
     "REALTIME_DISCONNECT_GRACE": 120,
     "REALTIME_PING_INTERVAL": 25,
@@ -32,6 +33,7 @@ class Settings:
     inject: bool
     allowed_origins: frozenset[str]
     backend: str
+    redis_prefix: str
     connect_timeout: float
     disconnect_grace: float
     ping_interval: float
@@ -52,6 +54,7 @@ def load_settings(config: t.Mapping[str, t.Any]) -> Settings:
         inject=_bool(config, "REALTIME_INJECT"),
         allowed_origins=_origins(config),
         backend=_backend(config),
+        redis_prefix=_prefix(config),
         connect_timeout=_positive(config, "REALTIME_CONNECT_TIMEOUT"),
         disconnect_grace=_positive(config, "REALTIME_DISCONNECT_GRACE", zero_ok=True),
         ping_interval=_positive(config, "REALTIME_PING_INTERVAL"),
@@ -123,4 +126,11 @@ def _backend(config: t.Mapping[str, t.Any]) -> str:
     value = config["REALTIME_BACKEND"]
     if not isinstance(value, str) or "://" not in value:
         _fail("REALTIME_BACKEND", value, "a URL such as 'memory://'")
+    return value
+
+
+def _prefix(config: t.Mapping[str, t.Any]) -> str:
+    value = config["REALTIME_REDIS_PREFIX"]
+    if not isinstance(value, str) or not value or len(value) > 100:
+        _fail("REALTIME_REDIS_PREFIX", value, "a string of 1 to 100 characters")
     return value

@@ -19,7 +19,20 @@ def create_backend(settings: Settings) -> Backend:
             connect_timeout=settings.connect_timeout,
             disconnect_grace=settings.disconnect_grace,
         )
+    if scheme in ("redis", "rediss", "unix"):
+        try:
+            from .redis import RedisBackend
+        except ImportError as e:
+            raise ConfigurationError(str(e)) from e
+
+        return RedisBackend(
+            settings.backend,
+            prefix=settings.redis_prefix,
+            connect_timeout=settings.connect_timeout,
+            disconnect_grace=settings.disconnect_grace,
+            ping_interval=settings.ping_interval,
+        )
     raise ConfigurationError(
         f"REALTIME_BACKEND {settings.backend!r} names an unknown backend;"
-        " use 'memory://'."
+        " use 'memory://' or a Redis URL such as 'redis://localhost:6379/0'."
     )

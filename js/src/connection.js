@@ -9,6 +9,12 @@
 //   connection.send('{"action":"ping","id":1}')   // false unless open
 //   connection.close()                            // code 1000, no reconnect
 //
+// The socket counts as open only once a first frame has arrived: the server
+// completes the handshake before it attaches the socket to the page's
+// subscriptions, and a push in between is not delivered. So the connection
+// pings at once, and the reply (or any push) proves the socket is attached:
+// from then on it receives every push, and what waited in the buffer goes out.
+//
 // What a close code means:
 //
 // - 4001 (id refused: expired, or unknown to a restarted server): the state
@@ -55,7 +61,12 @@ export class Connection {
 
   /** Whether messages can be sent now. */
   isOpen() {
-    return this.state === "open" && this.ws !== null && this.ws.readyState === OPEN
+    return this.state === "open" && this.isWritable()
+  }
+
+  /** Whether the socket's handshake is done and it is not closing. */
+  isWritable() {
+    return this.ws !== null && this.ws.readyState === OPEN
   }
 
   /** Open the socket, unless it is open or opening. */
@@ -117,8 +128,10 @@ export class Connection {
   // Called by the ConnectionMonitor.
 
   sendHeartbeat() {
-    this.heartbeats += 1
-    this.send(JSON.stringify({ action: "ping", id: `heartbeat-${this.heartbeats}` }))
+    if (this.isWritable()) {
+      this.heartbeats += 1
+      this.ws.send(JSON.stringify({ action: "ping", id: `heartbeat-${this.heartbeats}` }))
+    }
   }
 
   stale() {
@@ -183,9 +196,13 @@ export class Connection {
   }
 
   handleOpen(ws) {
-    if (ws !== this.ws) {
-      return
+    if (ws === this.ws) {
+      // Open once the first frame arrives; a heartbeat timeout if none does.
+      this.monitor.check()
     }
+  }
+
+  attached() {
     const reconnected = this.everOpened
     const attempts = this.attempts
     this.state = "open"
@@ -193,7 +210,6 @@ export class Connection {
     this.openedAt = adapters.now()
     this.attempts = 0
     logger.log("open", reconnected ? `again after ${attempts} attempt(s)` : "")
-    this.monitor.connected()
     this.delegate.connectionOpened({ reconnected, attempts })
   }
 
@@ -202,6 +218,9 @@ export class Connection {
       return
     }
     this.monitor.received()
+    if (this.state === "connecting") {
+      this.attached()
+    }
     if (typeof event.data !== "string") {
       return // the server sends text frames only
     }

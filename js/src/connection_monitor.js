@@ -18,20 +18,21 @@
 //     heartbeatInterval: 20000, heartbeatTimeout: 10000
 //   })
 //   monitor.start()          // listens to the page's events
-//   monitor.connected()      // on open: the heartbeat starts
-//   monitor.received()       // on each frame
+//   monitor.check()          // on open: ping, and expect an answer
+//   monitor.received()       // on each frame: the heartbeat starts over
 
 import adapters from "./adapters.js"
 
 export class ConnectionMonitor {
   /**
    * @param {Connection} connection what is watched; the monitor calls its
-   *   `sendHeartbeat()`, `stale()`, `wake(reason)`, `pageHidden()` and
-   *   `pageShown()`
+   *   `isWritable()`, `sendHeartbeat()`, `stale()`, `wake(reason)`,
+   *   `pageHidden()` and `pageShown()`
    * @param {Object} options
    * @param {number} options.heartbeatInterval ms without a frame before a
    *   ping; 0 turns the heartbeat off
-   * @param {number} options.heartbeatTimeout ms to wait after the ping
+   * @param {number} options.heartbeatTimeout ms to wait after the ping; 0
+   *   waits for ever
    */
   constructor(connection, { heartbeatInterval, heartbeatTimeout }) {
     this.connection = connection
@@ -74,11 +75,6 @@ export class ConnectionMonitor {
     this.disconnected()
   }
 
-  /** The connection opened: start the heartbeat. */
-  connected() {
-    this.received()
-  }
-
   /** A frame arrived: the connection is alive. */
   received() {
     this.clearStaleTimer()
@@ -96,7 +92,7 @@ export class ConnectionMonitor {
 
   /** Send a ping now, unless one is already waiting for an answer. */
   check() {
-    if (this.staleTimer === null && this.heartbeatTimeout > 0) {
+    if (this.staleTimer === null) {
       this.heartbeat()
     }
   }
@@ -130,11 +126,11 @@ export class ConnectionMonitor {
   }
 
   heartbeat() {
-    if (!this.connection.isOpen()) {
+    if (!this.connection.isWritable()) {
       return
     }
     this.connection.sendHeartbeat()
-    if (this.staleTimer === null) {
+    if (this.staleTimer === null && this.heartbeatTimeout > 0) {
       this.staleTimer = adapters.setTimeout(() => {
         this.staleTimer = null
         this.connection.stale()

@@ -1,0 +1,434 @@
+"""The Redis backend: sockets of many processes and machines, one channel space.
+
+Keys, under a prefix (``realtime:`` by default):
+
+- ``socket:<digest>``, a hash: ``issued``, one ``c:<channel>`` field per
+  subscription, and ``owner`` while a process holds the socket's connection.
+  It expires after the connect timeout, after the disconnect grace, or, while
+  connected, after a lease its process keeps renewing, so a process that dies
+  leaves nothing behind for long.
+
+Pub/sub channels:
+
+- ``channel:<name>`` carries the frames pushed to a channel, encoded once by
+  the pusher; a process subscribes only to the channels its sockets need and
+  writes the frames to them as they are.
+- ``process:<id>`` carries instructions to the process that holds a socket:
+  to close it because another process took it over, or to change its
+  subscriptions because a request on another process did.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+import random
+import threading
+import time
+import typing as t
+import uuid
+from time import monotonic
+
+from ..errors import BackendUnavailable
+from ..errors import ConnectionIdRefused
+from ..hub import LocalHub
+from ..protocol import CLOSE_REPLACED
+from .base import Backend
+
+try:
+    import redis
+except ImportError as e:  # pragma: no cover - exercised without the extra
+    raise ImportError(
+        "REALTIME_BACKEND names Redis, but the 'redis' package is not"
+        ' installed. Install it with: pip install "flask-realtime[redis]"'
+    ) from e
+
+if t.TYPE_CHECKING:
+    from ..connection import Connection
+
+logger = logging.getLogger("flask_realtime")
+
+_ATTACH = """
+if redis.call('EXISTS', KEYS[1]) == 0 then return false end
+local previous = redis.call('HGET', KEYS[1], 'owner') or ''
+redis.call('HSET', KEYS[1], 'owner', ARGV[1])
+redis.call('PEXPIRE', KEYS[1], ARGV[2])
+return {previous, redis.call('HKEYS', KEYS[1])}
+"""
+
+_DETACH = """
+if redis.call('HGET', KEYS[1], 'owner') ~= ARGV[1] then return 0 end
+if ARGV[2] == '1' then
+  redis.call('DEL', KEYS[1])
+else
+  redis.call('HDEL', KEYS[1], 'owner')
+  redis.call('PEXPIRE', KEYS[1], ARGV[3])
+end
+return 1
+"""
+
+_CHANGE_CHANNELS = """
+if redis.call('EXISTS', KEYS[1]) == 0 then return false end
+for i = 2, #ARGV do
+  if ARGV[1] == 'add' then redis.call('HSET', KEYS[1], ARGV[i], '1')
+  else redis.call('HDEL', KEYS[1], ARGV[i]) end
+end
+return redis.call('HGET', KEYS[1], 'owner') or ''
+"""
+
+_REDIS_ERRORS = (redis.RedisError, OSError)
+
+
+@dataclasses.dataclass
+class _LocalSocket:
+    connection: Connection
+    owner: str
+    channels: set[str]
+
+
+class RedisBackend(Backend):
+    """Keeps subscriptions in Redis and fans pushes out through its pub/sub.
+
+    A process that only pushes (a worker, a script, the CLI) opens no
+    listener: that starts with the first socket the process serves and stops
+    when it serves none, so it never outlives its sockets.
+    """
+
+    #: Seconds between retries of the listener while Redis is away, doubling
+    #: up to :attr:`max_retry_delay`.
+    first_retry_delay = 0.1
+    max_retry_delay = 5.0
+    #: How long an attach waits for Redis to confirm a channel subscription,
+    #: so that pushes made after it returns are not missed.
+    subscribe_timeout = 2.0
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        prefix: str,
+        connect_timeout: float,
+        disconnect_grace: float,
+        ping_interval: float,
+    ) -> None:
+        self.hub = LocalHub()
+        self._redis = redis.Redis.from_url(
+            url, socket_timeout=5, socket_connect_timeout=5
+        )
+        self._url = url
+        self._prefix = prefix
+        self._connect_timeout_ms = int(connect_timeout * 1000)
+        self._grace_ms = max(1, int(disconnect_grace * 1000))
+        # A live socket's key outlives its process by about the grace period.
+        self._lease = disconnect_grace + 2 * ping_interval
+        self._renew_every = min(ping_interval, self._lease / 3)
+        self._process = uuid.uuid4().hex
+        self._serial = 0
+        self._attach = self._redis.register_script(_ATTACH)
+        self._detach = self._redis.register_script(_DETACH)
+        self._change = self._redis.register_script(_CHANGE_CHANNELS)
+        self._lock = threading.Lock()
+        self._local: dict[str, _LocalSocket] = {}
+        self._listener: threading.Thread | None = None
+        self._pubsub: t.Any = None
+        # Redis channel names the listener must be subscribed to, and those
+        # Redis has confirmed.
+        self._wanted: set[str] = set()
+        self._confirmed: set[str] = set()
+        self._confirm = threading.Condition()
+        # Changes asked for by other processes, acknowledged once the
+        # channels they needed are confirmed: (channel names, ack key).
+        self._pending_acks: list[tuple[set[str], str]] = []
+
+    # Keys and channel names.
+
+    def _key(self, digest: str) -> str:
+        return f"{self._prefix}socket:{digest}"
+
+    def _channel(self, name: str) -> str:
+        return f"{self._prefix}channel:{name}"
+
+    def _control(self, process: str) -> str:
+        return f"{self._prefix}process:{process}"
+
+    def _call(self, what: str, command: t.Callable[[], t.Any]) -> t.Any:
+        try:
+            return command()
+        except _REDIS_ERRORS as e:
+            raise BackendUnavailable(
+                f"Redis ({self._url}) is unavailable; could not {what}: {e}"
+            ) from e
+
+    # Backend.
+
+    def issue(self, digest: str) -> None:
+        key = self._key(digest)
+
+        def issue() -> None:
+            pipe = self._redis.pipeline()
+            pipe.hset(key, "issued", "1")
+            pipe.pexpire(key, self._connect_timeout_ms)
+            pipe.execute()
+
+        self._call("issue a connection id", issue)
+
+    def is_known(self, digest: str) -> bool:
+        return bool(
+            self._call(
+                "look up a socket", lambda: self._redis.exists(self._key(digest))
+            )
+        )
+
+    def subscribe(self, digest: str, channels: t.Collection[str]) -> None:
+        self._change_channels("add", digest, channels)
+
+    def unsubscribe(self, digest: str, channels: t.Collection[str]) -> None:
+        self._change_channels("remove", digest, channels)
+
+    def _change_channels(
+        self, op: str, digest: str, channels: t.Collection[str]
+    ) -> None:
+        fields = [f"c:{channel}" for channel in channels]
+        owner = self._call(
+            "change subscriptions",
+            lambda: self._change(keys=[self._key(digest)], args=[op, *fields]),
+        )
+        if not owner:
+            return  # unknown or expired, or not connected anywhere
+        process = owner.decode().partition(":")[0]
+        if process == self._process:
+            self._apply_locally(op, digest, channels)
+            return
+        # The socket's process applies the change; waiting for its word keeps
+        # "subscribed when the call returns" true across processes too.
+        ack = f"{self._prefix}ack:{uuid.uuid4().hex}"
+        message = {"op": op, "digest": digest, "channels": list(channels), "ack": ack}
+        receivers = self._call(
+            "reach the socket's process",
+            lambda: self._redis.publish(self._control(process), json.dumps(message)),
+        )
+        if receivers and not self._call(
+            "hear from the socket's process",
+            lambda: self._redis.blpop([ack], timeout=self.subscribe_timeout),
+        ):
+            logger.warning("The process holding a socket did not confirm in time")
+
+    def attach(self, digest: str, connection: Connection) -> Connection | None:
+        with self._lock:
+            self._serial += 1
+            owner = f"{self._process}:{self._serial}"
+        result = self._call(
+            "attach a socket",
+            lambda: self._attach(
+                keys=[self._key(digest)], args=[owner, int(self._lease * 1000)]
+            ),
+        )
+        if result is None:
+            raise ConnectionIdRefused(digest)
+        previous, fields = result[0].decode(), result[1]
+        channels = {f.decode()[2:] for f in fields if f.startswith(b"c:")}
+        with self._lock:
+            replaced = self._local.pop(digest, None)
+            if replaced is not None:
+                self._unsubscribe_hub(replaced.connection, replaced.channels)
+            self._local[digest] = _LocalSocket(connection, owner, channels)
+            opened = self.hub.add(connection, channels)
+            self._want(opened)
+            self._start_listener()
+        self._await_confirmation(opened)
+        other = previous.partition(":")[0]
+        if previous and other != self._process:
+            message = {"op": "replace", "digest": digest, "owner": previous}
+            try:
+                self._redis.publish(self._control(other), json.dumps(message))
+            except _REDIS_ERRORS:
+                logger.warning(
+                    "Could not tell process %s its socket was replaced", other
+                )
+        return replaced.connection if replaced is not None else None
+
+    def detach(self, digest: str, connection: Connection, *, forget: bool) -> None:
+        with self._lock:
+            local = self._local.get(digest)
+            if local is None or local.connection is not connection:
+                return
+            del self._local[digest]
+            self._unsubscribe_hub(connection, local.channels)
+        try:
+            self._detach(
+                keys=[self._key(digest)],
+                args=[local.owner, "1" if forget else "0", self._grace_ms],
+            )
+        except _REDIS_ERRORS:
+            # The key's lease runs out by itself.
+            logger.warning("Redis is unavailable; a socket's state will expire")
+
+    def publish(self, channel: str, frame: bytes) -> None:
+        self._call("push", lambda: self._redis.publish(self._channel(channel), frame))
+
+    def close(self) -> None:
+        with self._lock:
+            for local in list(self._local.values()):
+                local.connection.close(1001, "going away")
+        listener = self._listener
+        if listener is not None:
+            listener.join(self.max_retry_delay + 2)
+        self._redis.close()
+
+    # Local sockets and the listener's subscriptions. The lock is held by the
+    # callers of _want, _unwant and _unsubscribe_hub.
+
+    def _apply_locally(
+        self, op: str, digest: str, channels: t.Collection[str], *, wait: bool = True
+    ) -> list[str]:
+        """Change a local socket's subscriptions; returns the channels the
+        listener had to subscribe to for it."""
+        opened: list[str] = []
+        with self._lock:
+            local = self._local.get(digest)
+            if local is None:
+                return opened
+            if op == "add":
+                local.channels.update(channels)
+                opened = self.hub.add(local.connection, channels)
+                self._want(opened)
+            else:
+                local.channels.difference_update(channels)
+                self._unsubscribe_hub(local.connection, channels)
+        if wait:
+            self._await_confirmation(opened)
+        return opened
+
+    def _unsubscribe_hub(
+        self, connection: Connection, channels: t.Iterable[str]
+    ) -> None:
+        emptied = self.hub.remove(connection, channels)
+        names = [self._channel(c) for c in emptied]
+        self._wanted.difference_update(names)
+        with self._confirm:
+            self._confirmed.difference_update(names)
+        if names and self._pubsub is not None:
+            try:
+                self._pubsub.unsubscribe(*names)
+            except _REDIS_ERRORS:
+                pass  # the listener resubscribes only to what is wanted
+
+    def _want(self, channels: list[str]) -> None:
+        names = [self._channel(c) for c in channels]
+        self._wanted.update(names)
+        if names and self._pubsub is not None:
+            try:
+                self._pubsub.subscribe(*names)
+            except _REDIS_ERRORS:
+                pass  # the listener subscribes to everything wanted on reconnect
+
+    def _await_confirmation(self, channels: list[str]) -> None:
+        names = {self._channel(c) for c in channels}
+        deadline = monotonic() + self.subscribe_timeout
+        with self._confirm:
+            while not names <= self._confirmed:
+                left = deadline - monotonic()
+                if left <= 0:
+                    logger.warning(
+                        "Redis did not confirm a channel subscription in time"
+                    )
+                    return
+                self._confirm.wait(left)
+
+    def _start_listener(self) -> None:
+        if self._listener is None:
+            self._listener = threading.Thread(
+                target=self._listen, name="flask-realtime-redis", daemon=True
+            )
+            self._listener.start()
+
+    def _listen(self) -> None:
+        delay = self.first_retry_delay
+        while True:
+            pubsub = self._redis.pubsub()  # type: ignore[no-untyped-call]
+            try:
+                with self._lock:
+                    if not self._local:
+                        self._listener = None
+                        return
+                    self._pubsub = pubsub
+                    pubsub.subscribe(self._control(self._process), *self._wanted)
+                delay = self.first_retry_delay
+                self._serve(pubsub)
+            except _REDIS_ERRORS as e:
+                logger.warning("Redis listener lost its connection (%s); retrying", e)
+                with self._confirm:
+                    self._confirmed.clear()
+                time.sleep(delay * (0.5 + random.random() / 2))
+                delay = min(delay * 2, self.max_retry_delay)
+            finally:
+                with self._lock:
+                    if self._pubsub is pubsub:
+                        self._pubsub = None
+                try:
+                    pubsub.close()
+                except _REDIS_ERRORS:
+                    pass
+
+    def _serve(self, pubsub: t.Any) -> None:
+        renew_at = monotonic()
+        channel_prefix = self._channel("").encode()
+        while self._local:  # with no local socket left the listener stops
+            if monotonic() >= renew_at:
+                renew_at = monotonic() + self._renew_every
+                self._renew_leases()
+            message = pubsub.get_message(timeout=min(1.0, self._renew_every))
+            if message is None:
+                continue
+            kind, channel = message["type"], message["channel"]
+            if kind == "message" and channel.startswith(channel_prefix):
+                self.hub.deliver(
+                    channel[len(channel_prefix) :].decode(), message["data"]
+                )
+            elif kind == "message":
+                self._on_control(json.loads(message["data"]))
+            elif kind == "subscribe":
+                with self._confirm:
+                    self._confirmed.add(channel.decode())
+                    self._confirm.notify_all()
+                self._send_acks()
+
+    def _renew_leases(self) -> None:
+        with self._lock:
+            digests = list(self._local)
+        pipe = self._redis.pipeline(transaction=False)
+        lease_ms = int(self._lease * 1000)
+        for digest in digests:
+            pipe.pexpire(self._key(digest), lease_ms)
+        pipe.execute()
+
+    def _on_control(self, message: dict[str, t.Any]) -> None:
+        digest = message["digest"]
+        if message["op"] == "replace":
+            with self._lock:
+                local = self._local.get(digest)
+            if local is not None and local.owner == message["owner"]:
+                local.connection.close(CLOSE_REPLACED, "replaced by a newer socket")
+        else:
+            # Not waiting for the confirmation: this thread receives it. The
+            # acknowledgement goes out once Redis has confirmed.
+            opened = self._apply_locally(
+                message["op"], digest, message["channels"], wait=False
+            )
+            with self._confirm:
+                self._pending_acks.append(
+                    ({self._channel(c) for c in opened}, message["ack"])
+                )
+            self._send_acks()
+
+    def _send_acks(self) -> None:
+        with self._confirm:
+            ready = [a for a in self._pending_acks if a[0] <= self._confirmed]
+            for item in ready:
+                self._pending_acks.remove(item)
+        for _, ack in ready:
+            pipe = self._redis.pipeline(transaction=False)
+            pipe.lpush(ack, "1")
+            pipe.expire(ack, 10)
+            pipe.execute()

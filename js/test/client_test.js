@@ -1,0 +1,329 @@
+import assert from "node:assert/strict"
+import { test } from "node:test"
+
+import { Client } from "../src/client.js"
+import { RealtimeError } from "../src/errors.js"
+import { RELOAD_KEY } from "../src/page.js"
+import { FakeWebSocket } from "./helpers/fake_websocket.js"
+import { flush, setup } from "./helpers/fake_page.js"
+
+const URL = "ws://example.com/_realtime?socket_connection_id=abcdefghijklmnop"
+
+function client(t, options = {}) {
+  const page = setup(t)
+  const realtime = new Client(URL, options)
+  const events = []
+  for (const name of Client.events) {
+    realtime.onEvent(name, (info) => events.push([name, info]))
+  }
+  t.after(() => realtime.close())
+  return { page, realtime, events }
+}
+
+function connected(t, options = {}) {
+  const made = client(t, options)
+  made.realtime.connect()
+  FakeWebSocket.last.serverOpen()
+  return { ...made, ws: FakeWebSocket.last }
+}
+
+/** The outcome of a Promise once pending callbacks have run. */
+async function outcome(promise) {
+  const result = { state: "pending" }
+  promise.then(
+    (value) => Object.assign(result, { state: "resolved", value }),
+    (error) => Object.assign(result, { state: "rejected", error })
+  )
+  await flush()
+  return result
+}
+
+test("delivers a push to the channel's listeners with the payload and the frame", (t) => {
+  const { realtime, ws } = connected(t)
+  const got = []
+  realtime.on("chat", (payload, frame) => got.push(["first", payload, frame]))
+  realtime.on("chat", (payload) => got.push(["second", payload]))
+  realtime.on("other", () => got.push(["other"]))
+  const frame = { channel: "chat", payload: { text: "hi" }, position: 7 }
+  ws.serverSend(frame)
+  assert.deepEqual(got, [["first", { text: "hi" }, frame], ["second", { text: "hi" }]])
+})
+
+test("the function on() returns removes that listener only", (t) => {
+  const { realtime, ws } = connected(t)
+  const got = []
+  const listener = (payload) => got.push(payload)
+  const off = realtime.on("chat", listener)
+  realtime.on("chat", listener)
+  ws.serverSend({ channel: "chat", payload: 1 })
+  off()
+  off()
+  ws.serverSend({ channel: "chat", payload: 2 })
+  assert.deepEqual(got, [1, 1, 2])
+  assert.equal(realtime.channels.count("chat"), 1)
+})
+
+test("a listener that throws does not stop the others; the error is reported", (t) => {
+  const { page, realtime, ws } = connected(t)
+  const got = []
+  realtime.on("chat", () => {
+    throw new Error("bug in the app")
+  })
+  realtime.on("chat", (payload) => got.push(payload))
+  ws.serverSend({ channel: "chat", payload: 1 })
+  assert.deepEqual(got, [1])
+  assert.equal(page.errors[0].message, "bug in the app")
+})
+
+test("events: open, then close and reconnecting, then open and reconnected", (t) => {
+  const { realtime, events } = client(t)
+  const off = realtime.onEvent("open", () => events.push(["removed listener"]))
+  off()
+  realtime.connect()
+  FakeWebSocket.last.serverOpen()
+  FakeWebSocket.last.serverClose(1006)
+  t.mock.timers.tick(375)
+  FakeWebSocket.last.serverOpen()
+  assert.deepEqual(events, [
+    ["open", { reconnected: false }],
+    ["close", { code: 1006, reason: "", wasClean: false, state: "reconnecting" }],
+    ["reconnecting", { attempt: 1, delay: 375, code: 1006 }],
+    ["open", { reconnected: true }],
+    ["reconnected", { attempts: 1 }]
+  ])
+})
+
+test("onEvent refuses an unknown event name", (t) => {
+  const { realtime } = client(t)
+  assert.throws(() => realtime.onEvent("opne", () => {}), /Unknown event "opne"/)
+  assert.throws(() => realtime.on("chat", "not a function"), TypeError)
+})
+
+test("unknown options are refused", () => {
+  assert.throws(() => new Client(URL, { heartbeat: 1 }), /Unknown option "heartbeat"/)
+})
+
+test("send() resolves with the reply that has its id", async (t) => {
+  const { realtime, ws } = connected(t)
+  const first = realtime.send("ping")
+  const second = realtime.send("shout", { text: "hi", id: "mine", action: "other" })
+  assert.deepEqual(ws.messages, [
+    { action: "ping", id: 1 },
+    { text: "hi", action: "shout", id: 2 }
+  ])
+  ws.serverSend({ id: 2, body: "HI" })
+  ws.serverSend({ id: 1, body: "pong" })
+  assert.deepEqual(await second, { id: 2, body: "HI" })
+  assert.deepEqual(await first, { id: 1, body: "pong" })
+})
+
+test("an error reply rejects with its code and message", async (t) => {
+  const { realtime, ws } = connected(t)
+  const reply = realtime.send("subscribe")
+  const error = { code: "unknown_action", message: "Unknown action 'subscribe'." }
+  ws.serverReply({ error })
+  const result = await outcome(reply)
+  assert.equal(result.state, "rejected")
+  assert.ok(result.error instanceof RealtimeError)
+  assert.equal(result.error.code, "unknown_action")
+  assert.equal(result.error.message, "Unknown action 'subscribe'.")
+  assert.deepEqual(result.error.reply, { id: 1, error })
+})
+
+test("an error reply without a request id is an error event", (t) => {
+  const { events, ws } = connected(t)
+  ws.serverSend({ id: null, error: { code: "invalid_json", message: "no" } })
+  ws.serverSend({ id: 99, body: "a reply nobody waits for" })
+  const errors = events.filter(([name]) => name === "error")
+  assert.equal(errors.length, 1)
+  assert.equal(errors[0][1].code, "invalid_json")
+})
+
+test("a call or send times out, and a late reply is ignored", async (t) => {
+  const { realtime, ws } = connected(t, { timeout: 1000 })
+  const reply = realtime.send("slow")
+  const call = realtime.call("/slow", { timeout: 3000 })
+  t.mock.timers.tick(999)
+  assert.equal((await outcome(reply)).state, "pending")
+  t.mock.timers.tick(1)
+  const result = await outcome(reply)
+  assert.equal(result.state, "rejected")
+  assert.equal(result.error.code, "timeout")
+  ws.serverSend({ id: 1, body: "too late" })
+  t.mock.timers.tick(2000)
+  assert.equal((await outcome(call)).error.code, "timeout")
+  assert.equal(realtime.pending.size, 0)
+})
+
+test("call() sends call-route and resolves with status, headers and body", async (t) => {
+  const { realtime, ws } = connected(t)
+  const reply = realtime.call("/rooms/lobby/messages?x=1", {
+    method: "post", input: { text: "hi" }
+  })
+  assert.deepEqual(ws.messages, [{
+    action: "call-route", uri: "/rooms/lobby/messages?x=1", method: "POST",
+    input: { text: "hi" }, id: 1
+  }])
+  const answer = { id: 1, status: 201, headers: { "Content-Type": "application/json" }, body: { ok: true } }
+  ws.serverSend(answer)
+  assert.deepEqual(await reply, answer)
+})
+
+test("call() defaults to GET, passes form, takes a same-origin absolute URL", (t) => {
+  const { realtime, ws } = connected(t)
+  realtime.call("http://example.com/rooms/lobby?page=2#top").catch(() => {})
+  realtime.call("/form", { method: "PUT", input: { a: 1 }, form: true }).catch(() => {})
+  assert.deepEqual(ws.messages, [
+    { action: "call-route", uri: "/rooms/lobby?page=2", method: "GET", id: 1 },
+    { action: "call-route", uri: "/form", method: "PUT", input: { a: 1 }, form: true, id: 2 }
+  ])
+})
+
+test("call() rejects a URL of another site and a uri that is not a string", async (t) => {
+  const { realtime, ws } = connected(t)
+  const other = await outcome(realtime.call("https://evil.example/steal"))
+  assert.equal(other.error.code, "invalid_call")
+  const bad = await outcome(realtime.call(42))
+  assert.ok(bad.error instanceof TypeError)
+  assert.deepEqual(ws.messages, [])
+})
+
+test("messages over the server's size limit are rejected locally", async (t) => {
+  const { realtime, ws } = connected(t)
+  const big = await outcome(realtime.send("big", { text: "x".repeat(70000) }))
+  assert.equal(big.error.code, "message_too_big")
+  assert.match(big.error.message, /70\d{3} bytes, more than the 65536/)
+  // Counted in UTF-8 bytes, not characters: 30,000 "é" are 60,000 bytes...
+  const fits = realtime.send("ok", { text: "é".repeat(30000) })
+  assert.equal(ws.sent.length, 1)
+  fits.catch(() => {})
+  // ...and 22,000 "€" are 66,000.
+  const euros = await outcome(realtime.send("big", { text: "€".repeat(22000) }))
+  assert.equal(euros.error.code, "message_too_big")
+  const cyclic = {}
+  cyclic.self = cyclic
+  assert.equal((await outcome(realtime.send("x", cyclic))).error.code, "invalid_message")
+})
+
+test("messages sent before the socket opens wait, then go out in order", async (t) => {
+  const { realtime } = client(t)
+  const first = realtime.send("one")
+  const second = realtime.call("/two", { method: "POST" })
+  realtime.connect()
+  const ws = FakeWebSocket.last
+  assert.deepEqual(ws.sent, [])
+  ws.serverOpen()
+  assert.deepEqual(ws.messages.map((m) => m.id), [1, 2])
+  ws.serverSend({ id: 1, body: "1" })
+  ws.serverSend({ id: 2, status: 204, headers: {}, body: "" })
+  assert.equal((await first).body, "1")
+  assert.equal((await second).status, 204)
+})
+
+test("the send buffer is bounded: past its size, sends reject at once", async (t) => {
+  const { realtime } = connected(t, { sendBufferSize: 2 })
+  FakeWebSocket.last.serverClose(1006)
+  const waiting = [realtime.send("a"), realtime.send("b")]
+  const third = await outcome(realtime.send("c"))
+  assert.equal(third.state, "rejected")
+  assert.equal(third.error.code, "buffer_full")
+  t.mock.timers.tick(375)
+  FakeWebSocket.last.serverOpen()
+  assert.deepEqual(FakeWebSocket.last.messages.map((m) => m.action), ["a", "b"])
+  waiting.forEach((p) => p.catch(() => {}))
+})
+
+test("a buffered message that times out is not sent later", async (t) => {
+  const { realtime } = client(t, { timeout: 100 })
+  const reply = realtime.send("late")
+  t.mock.timers.tick(100)
+  assert.equal((await outcome(reply)).error.code, "timeout")
+  assert.equal(realtime.buffer.size, 0)
+  realtime.connect()
+  FakeWebSocket.last.serverOpen()
+  assert.deepEqual(FakeWebSocket.last.sent, [])
+})
+
+test("a lost connection rejects the calls waiting for a reply", async (t) => {
+  const { realtime, ws } = connected(t)
+  const reply = realtime.call("/messages", { method: "POST", input: {} })
+  ws.serverClose(1006)
+  const result = await outcome(reply)
+  assert.equal(result.error.code, "disconnected")
+})
+
+test("close() rejects what waits; later sends reject at once", async (t) => {
+  const { realtime } = client(t)
+  const buffered = realtime.send("waiting")
+  realtime.connect()
+  realtime.close()
+  assert.equal((await outcome(buffered)).error.code, "closed")
+  assert.equal((await outcome(realtime.send("after"))).error.code, "closed")
+  assert.equal(realtime.state, "closed")
+})
+
+test("refused (4001): a refused event, then one reload of the page", (t) => {
+  const { page, realtime, events } = connected(t)
+  FakeWebSocket.last.serverClose(4001, "connection id refused")
+  assert.equal(realtime.state, "refused")
+  assert.deepEqual(events.at(-1), ["refused", {
+    code: 4001, reason: "connection id refused", wasClean: true, state: "refused", reload: true
+  }])
+  assert.equal(page.window.location.reloads, 1)
+  assert.equal(page.window.sessionStorage.getItem(RELOAD_KEY), String(Date.now()))
+  t.mock.timers.tick(120000)
+  assert.equal(FakeWebSocket.instances.length, 1)
+})
+
+test("refused again within 10 s of a reload: no reload loop", (t) => {
+  const { page, events } = connected(t)
+  page.window.sessionStorage.setItem(RELOAD_KEY, String(Date.now() - 9999))
+  FakeWebSocket.last.serverClose(4001)
+  assert.equal(events.at(-1)[1].reload, false)
+  assert.equal(page.window.location.reloads, 0)
+})
+
+test("refused 10 s after the last reload: reloads again", (t) => {
+  const { page } = connected(t)
+  page.window.sessionStorage.setItem(RELOAD_KEY, String(Date.now() - 10000))
+  FakeWebSocket.last.serverClose(4001)
+  assert.equal(page.window.location.reloads, 1)
+})
+
+test("refused with reloadOnRefused: false, or without sessionStorage: no reload", (t) => {
+  const { page, events } = connected(t, { reloadOnRefused: false })
+  FakeWebSocket.last.serverClose(4001)
+  assert.equal(events.at(-1)[1].reload, false)
+  assert.equal(page.window.location.reloads, 0)
+
+  const other = new Client(URL)
+  other.connect()
+  Object.defineProperty(page.window, "sessionStorage", {
+    get() {
+      throw new Error("SecurityError")
+    }
+  })
+  FakeWebSocket.last.serverOpen()
+  FakeWebSocket.last.serverClose(4001)
+  assert.equal(other.state, "refused")
+  assert.equal(page.window.location.reloads, 0)
+})
+
+test("replaced (4002): a replaced event, no reconnect, sends reject", async (t) => {
+  const { realtime, events } = connected(t)
+  FakeWebSocket.last.serverClose(4002, "replaced by a newer socket")
+  assert.equal(realtime.state, "replaced")
+  assert.deepEqual(events.slice(-2).map(([name]) => name), ["close", "replaced"])
+  t.mock.timers.tick(120000)
+  assert.equal(FakeWebSocket.instances.length, 1)
+  assert.equal((await outcome(realtime.send("x"))).error.code, "closed")
+})
+
+test("a close listener may close the client: then no reconnect", (t) => {
+  const { realtime } = connected(t)
+  realtime.onEvent("close", () => realtime.close())
+  FakeWebSocket.last.serverClose(1006)
+  assert.equal(realtime.state, "closed")
+  t.mock.timers.tick(120000)
+  assert.equal(FakeWebSocket.instances.length, 1)
+})
