@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import typing as t
 from datetime import datetime
 from datetime import timezone
 
@@ -10,6 +11,7 @@ from flask import abort
 from flask import Blueprint
 from flask import current_app
 from flask import g
+from flask import jsonify
 from flask import redirect
 from flask import render_template
 from flask import request
@@ -66,11 +68,24 @@ def room(name: str) -> str:
     )
 
 
+def _fields() -> t.Mapping[str, t.Any]:
+    """The posted fields: a JSON object from the page script (over the
+    socket with ``realtime.call()``, or its HTTP fallback), a form otherwise."""
+    if request.is_json:
+        data = request.get_json(silent=True)
+        return data if isinstance(data, dict) else {}
+    return request.form
+
+
 @bp.post("/rooms/<name>/messages")
 def post_message(name: str) -> Response:
     room = _check_room(name)
-    author = request.form.get("author", "").strip() or "anonymous"
-    text = request.form.get("text", "").strip()
+    fields = _fields()
+    author, text = fields.get("author", ""), fields.get("text", "")
+    if not isinstance(author, str) or not isinstance(text, str):
+        return _bad_request("The name and the message must be text.")
+    author = author.strip() or "anonymous"
+    text = text.strip()
     if len(author) > MAX_AUTHOR_LENGTH:
         return _bad_request(
             f"The name must have at most {MAX_AUTHOR_LENGTH} characters."
@@ -89,6 +104,10 @@ def post_message(name: str) -> Response:
     }
     _store().add(room, message)
     g.socket.push(message, _channel(room))
+    if request.is_json:
+        response = jsonify(message)
+        response.status_code = 201
+        return response
     if request.headers.get("X-Requested-With") == "fetch":
         return Response(status=204)
     # Without JavaScript the form posts normally: back to the room page.

@@ -22,6 +22,7 @@ from . import routes
 from .assets import AssetsBlueprint
 from .assets import realtime_script
 from .assets import STATIC_FOLDER
+from .cli import realtime_cli
 from .errors import BackendUnavailable
 from .messages import check_action_name
 from .page_socket import PageSocket
@@ -128,6 +129,7 @@ class Realtime:
                 return response
 
         app.add_template_global(realtime_script, "realtime_script")
+        app.cli.add_command(realtime_cli)
 
         @app.context_processor
         def template_context() -> dict[str, t.Any]:

@@ -149,15 +149,18 @@ class Socket:
                 opcode, frame = self.ws.recv_data_frame(True)
             except websocket.WebSocketConnectionClosedException as e:
                 raise Closed(None, "connection dropped") from e
-            except ConnectionResetError as e:
-                raise Closed(None, "connection reset") from e
+            except OSError as e:  # reset, broken pipe: the server is gone
+                raise Closed(None, str(e)) from e
             if opcode == websocket.ABNF.OPCODE_CLOSE:
                 self._assert_nothing_follows_the_close()
                 data = frame.data
                 code = int.from_bytes(data[:2], "big") if len(data) >= 2 else None
                 raise Closed(code, data[2:].decode(errors="replace"))
             if opcode == websocket.ABNF.OPCODE_PING:
-                self.ws.pong(frame.data)
+                try:
+                    self.ws.pong(frame.data)
+                except OSError as e:
+                    raise Closed(None, str(e)) from e
                 continue
             if opcode == websocket.ABNF.OPCODE_PONG:
                 continue

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import os
 import threading
 
 from flask import request
 
 from ..conftest import create_app
 
-app = create_app(REALTIME_PING_INTERVAL=1, REALTIME_MESSAGE_RATE=1e6)
+app = create_app(
+    REALTIME_PING_INTERVAL=float(os.environ.get("TEST_REALTIME_PING_INTERVAL", 1)),
+    REALTIME_MESSAGE_RATE=1e6,
+    REALTIME_BACKEND=os.environ.get("TEST_REALTIME_BACKEND", "memory://"),
+)
 realtime = app.extensions["test_realtime"]
 
 

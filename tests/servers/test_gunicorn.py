@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -11,56 +12,71 @@ import time
 
 import pytest
 
+from ..redis_server import free_port
 from ..support import Browser
 
 pytestmark = pytest.mark.servers
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(__file__)))
+
+
+class Gunicorn:
+    """The test app under gunicorn in its own process, on a free port."""
+
+    def __init__(self, worker: str, env: dict[str, str] | None = None) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        args = ["--worker-class", worker, "--workers", "1"]
+        if worker == "gthread":
+            args += ["--threads", "50"]
+        self.process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                *args,
+                "--bind",
+                f"127.0.0.1:{self.port}",
+                "--graceful-timeout",
+                "2",
+                "tests.servers.app:app",
+            ],
+            cwd=ROOT,
+            env={**os.environ, **(env or {})},
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            start_new_session=True,  # so kill() reaches the worker too
+        )
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=1):
+                    return
+            except OSError:
+                if self.process.poll() is not None or time.monotonic() > deadline:
+                    self.process.kill()
+                    log = self.process.stderr.read().decode()
+                    pytest.fail(f"gunicorn did not start: {log}")
+                time.sleep(0.05)
+
+    def stop(self) -> str:
+        """Stop it and return what it logged."""
+        self.process.terminate()
+        _, stderr = self.process.communicate(timeout=30)
+        return stderr.decode()
+
+    def kill(self) -> None:
+        """SIGKILL the master and its worker: no clean-up of any kind."""
+        os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.communicate(timeout=30)
 
 
 @pytest.fixture(params=["gthread", "gevent"])
 def gunicorn(request):
-    port = free_port()
-    worker = ["--worker-class", request.param]
-    if request.param == "gthread":
-        worker += ["--threads", "50"]
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            *worker,
-            "--workers",
-            "1",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--graceful-timeout",
-            "2",
-            "tests.servers.app:app",
-        ],
-        cwd=os.path.dirname(os.path.dirname(os.path.dirname(__file__))),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=1):
-                break
-        except OSError:
-            if process.poll() is not None or time.monotonic() > deadline:
-                process.kill()
-                pytest.fail(f"gunicorn did not start: {process.stderr.read().decode()}")
-            time.sleep(0.05)
-    yield url
-    process.terminate()
-    _, stderr = process.communicate(timeout=30)
-    log = stderr.decode()
+    server = Gunicorn(request.param)
+    yield server.url
+    log = server.stop()
     assert "Traceback" not in log, log
 
 

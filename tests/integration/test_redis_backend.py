@@ -1,0 +1,144 @@
+"""What only the Redis backend has: Redis going away, and its extra."""
+
+from __future__ import annotations
+
+import sys
+import threading
+
+import pytest
+from flask import Flask
+
+from flask_realtime import ConfigurationError
+from flask_realtime import Realtime
+from flask_realtime.errors import BackendUnavailable
+from flask_realtime.frames import text_frame
+
+from ..conftest import create_app
+from ..redis_server import RedisServer
+from ..support import Browser
+from ..support import LiveServer
+from ..support import wait_for
+from .test_backend_contract import FakeConnection
+
+pytestmark = pytest.mark.redis
+
+
+@pytest.fixture
+def redis_server():
+    server = RedisServer()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def backend(redis_server):
+    from flask_realtime.backends.redis import RedisBackend
+
+    backend = RedisBackend(
+        redis_server.url,
+        prefix="t:",
+        connect_timeout=60,
+        disconnect_grace=60,
+        ping_interval=1,
+    )
+    backend.first_retry_delay = 0.05
+    backend.max_retry_delay = 0.2
+    yield backend
+    backend.close()
+
+
+def listeners():
+    return [t for t in threading.enumerate() if t.name == "flask-realtime-redis"]
+
+
+def test_redis_going_away_and_coming_back(backend, redis_server):
+    backend.issue("d")
+    backend.subscribe("d", ["a"])
+    connection = FakeConnection()
+    backend.attach("d", connection)
+    redis_server.stop()
+    with pytest.raises(BackendUnavailable, match="Redis .* is unavailable"):
+        backend.publish("a", text_frame(b"1"))
+    with pytest.raises(BackendUnavailable):
+        backend.issue("e")
+    assert connection.closed == []  # local sockets stay open
+    redis_server.start()
+
+    def delivered():
+        backend.publish("a", text_frame(b"2"))
+        return wait_for_frames(connection)
+
+    wait_for(delivered, timeout=20)
+    assert len(listeners()) == 1
+    backend.detach("d", connection, forget=True)
+    wait_for(lambda: not listeners())  # no thread outlives the sockets
+    clients = redis_server.client().client_list()
+    assert len(clients) <= 3, clients  # the pool's few, plus this one
+
+
+def wait_for_frames(connection, timeout=0.3):
+    try:
+        wait_for(lambda: connection.frames, timeout=timeout)
+    except AssertionError:
+        return False
+    return True
+
+
+def test_a_worker_pushes_without_starting_a_listener(redis_server):
+    app = create_app(REALTIME_BACKEND=redis_server.url)
+    app.extensions["realtime"].push({"x": 1}, "chat")
+    assert not listeners()
+
+
+def test_pushes_reach_a_live_server_on_redis(redis_server):
+    app = create_app(REALTIME_BACKEND=redis_server.url)
+    worker = create_app(REALTIME_BACKEND=redis_server.url)
+    server = LiveServer(app)
+    try:
+        browser = Browser(server.url)
+        socket = browser.open("/?channel=chat").connect()
+        socket.request("ping")
+        worker.extensions["realtime"].push({"from": "worker"}, "chat")
+        assert socket.receive() == {"channel": "chat", "payload": {"from": "worker"}}
+        browser.close_all()
+    finally:
+        server.stop()
+        app.extensions["realtime"]._state(app).backend.close()
+
+
+def test_a_page_renders_without_realtime_while_redis_is_down(redis_server):
+    app = create_app(REALTIME_BACKEND=redis_server.url)
+    app.add_url_rule("/plain", "plain", lambda: "<body>ok</body>")
+    redis_server.stop()
+    client = app.test_client()
+    response = client.get("/plain")
+    assert response.status_code == 200
+    assert response.get_data(as_text=True) == "<body>ok</body>"
+
+
+def test_the_cli_pushes_and_refuses_the_memory_backend(redis_server):
+    app = create_app(REALTIME_BACKEND=redis_server.url)
+    runner = app.test_cli_runner()
+    result = runner.invoke(
+        args=["realtime", "push", "chat", '{"a": 1}', "--channel", "b"]
+    )
+    assert result.exit_code == 0 and "Pushed to chat, b" in result.output
+    for bad in ["{not json", "NaN"]:
+        result = runner.invoke(args=["realtime", "push", "chat", bad])
+        assert result.exit_code != 0
+    result = runner.invoke(args=["realtime", "push", "", "{}"])
+    assert result.exit_code != 0 and "channel" in result.output
+    memory = create_app().test_cli_runner()
+    result = memory.invoke(args=["realtime", "push", "chat", "{}"])
+    assert result.exit_code != 0 and "REALTIME_BACKEND" in result.output
+
+
+def test_a_missing_redis_package_says_what_to_install(monkeypatch):
+    monkeypatch.setitem(sys.modules, "redis", None)
+    monkeypatch.delitem(sys.modules, "flask_realtime.backends.redis", raising=False)
+    app = Flask(__name__)
+    app.config.update(SECRET_KEY="s", REALTIME_BACKEND="redis://localhost:1/0")
+    with pytest.raises(
+        ConfigurationError, match=r'pip install "flask-realtime\[redis\]"'
+    ):
+        Realtime(app)

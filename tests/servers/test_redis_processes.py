@@ -1,0 +1,168 @@
+"""Several application processes on one Redis, and pushes from workers."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+
+import pytest
+
+from ..redis_server import RedisServer
+from ..support import Browser
+from ..support import Closed
+from .test_gunicorn import Gunicorn
+from .test_gunicorn import ROOT
+
+pytestmark = [pytest.mark.servers, pytest.mark.redis]
+
+
+@pytest.fixture
+def redis_server():
+    server = RedisServer()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def processes(redis_server):
+    # Pings far apart: these tests leave sockets unread for a while.
+    env = {
+        "TEST_REALTIME_BACKEND": redis_server.url,
+        "TEST_REALTIME_PING_INTERVAL": "20",
+    }
+    servers = [Gunicorn("gthread", env), Gunicorn("gevent", env)]
+    yield servers
+    for server in servers:
+        if server.process.poll() is None:
+            log = server.stop()
+            assert "Traceback" not in log, log
+
+
+def worker_push(
+    redis_url: str, channel: str, message: object
+) -> subprocess.CompletedProcess:
+    """Push from a separate process with no web server: the CLI command."""
+    return subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "flask",
+            "--app",
+            "tests.servers.app",
+            "realtime",
+            "push",
+            channel,
+            json.dumps(message),
+        ],
+        cwd=ROOT,
+        env={**os.environ, "TEST_REALTIME_BACKEND": redis_url},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def on(server, browser: Browser) -> Browser:
+    """The same browser session (cookies), talking to another process."""
+    other = Browser(server.url)
+    other.cookies = browser.cookies
+    return other
+
+
+def test_pages_sockets_and_pushes_span_processes(processes, redis_server):
+    a, b = processes
+    alice, bob = Browser(a.url), Browser(b.url)
+    sockets = []
+    try:
+        # Alice's page is rendered by A and her socket connects to B; Bob's
+        # stays on B.
+        alice_page = alice.open("/?channel=chat")
+        sockets.append(on(b, alice).connect(alice_page.connection_id))
+        sockets.append(bob.open("/?channel=chat").connect())
+        for s in sockets:
+            assert s.request("ping")["body"] == "pong"
+        alice.request(
+            "/push", method="POST", data={"text": "from A", "channel": "chat"}
+        )
+        bob.request("/push", method="POST", data={"text": "from B", "channel": "chat"})
+        result = worker_push(redis_server.url, "chat", {"text": "from a worker"})
+        assert result.returncode == 0, result.stderr
+        for s in sockets:
+            texts = [s.receive()["payload"]["text"] for _ in range(3)]
+            assert texts == ["from A", "from B", "from a worker"]
+    finally:
+        for s in sockets:
+            s.close()
+
+
+def test_a_request_on_one_process_subscribes_a_socket_on_another(processes):
+    a, b = processes
+    browser = Browser(a.url)
+    page = browser.open("/bare")
+    socket_ = on(b, browser).connect(page.connection_id)
+    try:
+        socket_.request("ping")
+        status, _ = browser.request(
+            "/subscribe",
+            method="POST",
+            data={"channel": "late"},
+            headers={"X-Socket-Connection-Id": page.connection_id},
+        )
+        assert status == 200
+        browser.request("/push", method="POST", data={"text": "now", "channel": "late"})
+        assert socket_.receive() == {"channel": "late", "payload": {"text": "now"}}
+    finally:
+        socket_.close()
+
+
+def test_clients_of_a_killed_process_resume_on_another(processes):
+    a, b = processes
+    browser = Browser(a.url)
+    page = browser.open("/?channel=chat")
+    socket_ = page.connect()
+    socket_.request("ping")
+    a.kill()  # SIGKILL: no clean-up at all
+    with pytest.raises(Closed):
+        socket_.receive(timeout=10)
+    socket_.close()
+    again = on(b, browser).connect(page.connection_id)
+    try:
+        assert again.request("ping")["body"] == "pong"
+        on(b, browser).request(
+            "/push", method="POST", data={"text": "still here", "channel": "chat"}
+        )
+        assert again.receive() == {"channel": "chat", "payload": {"text": "still here"}}
+    finally:
+        again.close()
+
+
+def test_delivery_resumes_after_redis_restarts(processes, redis_server):
+    a, _ = processes
+    browser = Browser(a.url)
+    socket_ = browser.open("/?channel=chat").connect()
+    try:
+        socket_.request("ping")
+        redis_server.stop()
+        # The caller of a push learns that Redis is away...
+        result = worker_push(redis_server.url, "chat", {"text": "lost"})
+        assert result.returncode != 0
+        assert "Redis" in result.stderr and "unavailable" in result.stderr
+        # ...while sockets stay open.
+        assert socket_.request("ping")["body"] == "pong"
+        redis_server.start()
+        deadline = time.monotonic() + 20
+        while True:  # the listener reconnects with backoff
+            browser.request(
+                "/push", method="POST", data={"text": "back", "channel": "chat"}
+            )
+            try:
+                message = socket_.receive(timeout=0.5)
+                break
+            except Exception:
+                assert time.monotonic() < deadline, "delivery did not resume"
+        assert message == {"channel": "chat", "payload": {"text": "back"}}
+    finally:
+        socket_.close()
