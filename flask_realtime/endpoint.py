@@ -17,11 +17,13 @@ from .connection import Connection
 from .connection import SocketProxy
 from .errors import BackendUnavailable
 from .errors import ConnectionIdRefused
+from .history import parse_positions
 from .live_socket import LiveSocket
 from .protocol import CLOSE_ID_REFUSED
 from .protocol import CLOSE_INTERNAL_ERROR
 from .protocol import CLOSE_REPLACED
 from .protocol import CONNECTION_ID_PARAM
+from .protocol import POSITIONS_PARAM
 from .signals import socket_connected
 from .signals import socket_disconnected
 
@@ -53,6 +55,12 @@ def check_upgrade(state: AppState) -> None:
             description=f"The '{CONNECTION_ID_PARAM}' query parameter is missing"
             " or malformed.",
         )
+    positions = request.args.get(POSITIONS_PARAM)
+    if positions is not None:
+        try:
+            g._realtime_positions = parse_positions(positions)
+        except ValueError as e:
+            abort(400, description=str(e))
     # Every push is framed once for all subscribers, which a per-connection
     # compression context would undo; JSON pushes are small anyway. Without
     # this header simple-websocket does not negotiate permessage-deflate.
@@ -91,7 +99,8 @@ def serve(state: AppState, ws: t.Any) -> None:
     try:
         if not key:
             raise ConnectionIdRefused(connection_id)
-        replaced = state.backend.attach(digest, connection)
+        positions = g.get("_realtime_positions")
+        replaced = state.backend.attach(digest, connection, positions)
     except ConnectionIdRefused:
         connection.close(CLOSE_ID_REFUSED, "connection id refused")
         connection.run(lambda message: None)

@@ -24,6 +24,7 @@ from .assets import realtime_script
 from .assets import STATIC_FOLDER
 from .cli import realtime_cli
 from .errors import BackendUnavailable
+from .live_socket import LIVE_SOCKET_ENVIRON_KEY
 from .messages import check_action_name
 from .page_socket import PageSocket
 from .settings import DEFAULTS
@@ -106,7 +107,11 @@ class Realtime:
         app.register_blueprint(blueprint)
 
         def bind_page_socket() -> None:
-            g.socket = PageSocket(current_app._get_current_object(), state)  # type: ignore[attr-defined]
+            live = request.environ.get(LIVE_SOCKET_ENVIRON_KEY)
+            if live is not None:  # a route called over the socket
+                g.socket = live.page_socket()
+            else:
+                g.socket = PageSocket(current_app._get_current_object(), state)  # type: ignore[attr-defined]
 
         # First, so that the application's own before_request functions,
         # registered earlier, can use g.socket too.

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import threading
 import typing as t
+
+from .history import gap_frame
+from .history import is_after
+from .history import Replay
 
 if t.TYPE_CHECKING:
     from .connection import Connection
@@ -16,18 +21,37 @@ class LocalHub:
     that channel's messages in the same order. That is cheap because a
     delivery never blocks: :meth:`Connection.send_frame` writes without
     waiting or queues.
+
+    A connection that attaches may have missed messages. It is added
+    *catching up*: live frames for it are held back while the backend reads
+    the history, then :meth:`finish_catch_up` sends the replay, and after it
+    the held frames that the replay did not already contain. So the client
+    gets what it missed in order, without duplicates, before anything new.
     """
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         # Dicts rather than sets: they keep subscribers in the order they came.
         self._channels: dict[str, dict[Connection, None]] = {}
+        self._held: dict[Connection, list[tuple[str, str, bytes]]] = {}
+        # After a catch-up, the position each channel resumed from, until a
+        # newer frame passes: with Redis, frames of an earlier subscription
+        # may still be on their way, and must not arrive twice.
+        self._floors: dict[Connection, dict[str, str]] = {}
 
-    def add(self, connection: Connection, channels: t.Iterable[str]) -> list[str]:
+    def add(
+        self,
+        connection: Connection,
+        channels: t.Iterable[str],
+        *,
+        catch_up: bool = False,
+    ) -> list[str]:
         """Subscribe a connection; returns the channels that had no local
         subscriber before."""
         opened = []
         with self._lock:
+            if catch_up:
+                self._held.setdefault(connection, [])
             for channel in channels:
                 subscribers = self._channels.get(channel)
                 if subscribers is None:
@@ -41,6 +65,8 @@ class LocalHub:
         local subscriber."""
         emptied = []
         with self._lock:
+            self._held.pop(connection, None)
+            self._floors.pop(connection, None)
             for channel in channels:
                 subscribers = self._channels.get(channel)
                 if subscribers is not None:
@@ -50,13 +76,62 @@ class LocalHub:
                         emptied.append(channel)
         return emptied
 
-    def deliver(self, channel: str, frame: bytes) -> None:
+    def deliver(self, channel: str, position: str, frame: bytes) -> None:
         """Hand one encoded frame to every local subscriber of ``channel``."""
         with self._lock:
             subscribers = self._channels.get(channel)
-            if subscribers:
-                for connection in subscribers:
+            if not subscribers:
+                return
+            held, floors = self._held, self._floors
+            for connection in subscribers:
+                if held and connection in held:
+                    held[connection].append((channel, position, frame))
+                elif (
+                    floors
+                    and connection in floors
+                    and self._stale(floors, connection, channel, position)
+                ):
+                    continue
+                else:
                     connection.send_frame(frame)
+
+    def _stale(
+        self,
+        floors: dict[Connection, dict[str, str]],
+        connection: Connection,
+        channel: str,
+        position: str,
+    ) -> bool:
+        floor = floors[connection].get(channel)
+        if floor is None:
+            return False
+        if not is_after(position, floor):
+            return True
+        del floors[connection][channel]
+        if not floors[connection]:
+            del floors[connection]
+        return False
+
+    def finish_catch_up(
+        self, connection: Connection, replays: t.Mapping[str, Replay]
+    ) -> None:
+        """Send each channel's replay (or gap), then the frames held back
+        that are newer than it, and deliver live from now on."""
+        with self._lock:
+            held = self._held.pop(connection, [])
+            for channel, replay in replays.items():
+                if replay.gap:
+                    connection.send_frame(
+                        gap_frame(json.dumps(channel).encode(), replay.position)
+                    )
+                for frame in replay.frames:
+                    connection.send_frame(frame)
+            floors = {channel: replay.position for channel, replay in replays.items()}
+            for channel, position, frame in held:
+                if channel not in floors or is_after(position, floors[channel]):
+                    floors[channel] = position
+                    connection.send_frame(frame)
+            self._floors[connection] = floors
 
     def channel_count(self) -> int:
         """How many channels have a local subscriber (for tests and stats)."""

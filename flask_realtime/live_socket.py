@@ -12,7 +12,6 @@ from flask import g
 from . import frames
 from .cookie_jar import CookieJar
 from .messages import decode
-from .messages import encode_reply
 from .messages import MessageError
 from .page_socket import PageSocket
 from .protocol import CLOSE_RATE_LIMITED
@@ -28,6 +27,11 @@ if t.TYPE_CHECKING:
     from .state import AppState
 
 logger = logging.getLogger("flask_realtime")
+
+#: WSGI environ key of a route called over the socket: the live socket, so
+#: that its ``g.socket`` is that socket whatever the session says. Clients
+#: cannot set environ keys, only headers.
+LIVE_SOCKET_ENVIRON_KEY = "flask_realtime.live_socket"
 
 # WSGI keys of the handshake that describe the upgrade or its socket, not the
 # page; the contexts built for messages and route calls leave them out.
@@ -91,18 +95,17 @@ class LiveSocket:
     def receive(self, data: str | bytes) -> None:
         """Handle one message and write its reply. Nothing a client sends
         ends the connection here, except flooding past the rate limit."""
+        # The token is taken first, so that malformed messages count too.
+        allowed = self._limiter.take()
+        if not allowed and self._limiter.exhausted:
+            self.writer.close(CLOSE_RATE_LIMITED, "rate limit exceeded")
+            return
         try:
-            message = decode(data)
-            if not self._limiter.take():
-                if self._limiter.exhausted:
-                    self.writer.close(CLOSE_RATE_LIMITED, "rate limit exceeded")
-                    return
+            if not allowed:
                 raise MessageError(
-                    ERROR_RATE_LIMITED,
-                    "Too many messages; slow down.",
-                    message.get("id"),
+                    ERROR_RATE_LIMITED, "Too many messages; slow down.", _id_of(data)
                 )
-            reply = self._dispatch(message)
+            reply = self._dispatch(decode(data))
         except MessageError as e:
             reply = e.reply()
         self.writer.send_frame(frames.text_frame(reply))
@@ -122,7 +125,10 @@ class LiveSocket:
                 )
                 reply = {"id": request_id, **handler(self, message)}
                 reply["id"] = request_id
-                return encode_reply(reply)
+                # The app's JSON provider, as for pushes and jsonify.
+                return self.app.json.dumps(
+                    reply, separators=(",", ":"), allow_nan=False
+                ).encode()
             except MessageError:
                 raise
             except Exception as e:
@@ -142,7 +148,19 @@ class LiveSocket:
         # The app context first: a request context pushed inside the
         # handshake's app context would reuse it, and its ``g``.
         with self.app.app_context(), self.app.request_context(environ):
-            page = PageSocket(self.app, self.state)
-            page._adopt(self.connection_id, self.digest)
-            g.socket = page
+            g.socket = self.page_socket()
             yield
+
+    def page_socket(self) -> PageSocket:
+        """A ``g.socket`` bound to this live socket."""
+        page = PageSocket(self.app, self.state)
+        page._adopt(self.connection_id, self.digest)
+        return page
+
+
+def _id_of(data: str | bytes) -> t.Any:
+    """The request id of a message, if it has a valid one, for an error reply."""
+    try:
+        return decode(data).get("id")
+    except MessageError as e:
+        return e.request_id

@@ -11,6 +11,9 @@ PROTOCOL_VERSION = 1
 
 #: Query parameter that carries the connection id on the upgrade request.
 CONNECTION_ID_PARAM = "socket_connection_id"
+#: Query parameter a reconnecting client uses to send the last position it
+#: has of each channel, as a JSON object.
+POSITIONS_PARAM = "positions"
 #: Query parameter and header a non-browser client may use to present its own
 #: socket key instead of the one kept in the session cookie.
 SOCKET_KEY_PARAM = "socket_key"

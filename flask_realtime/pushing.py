@@ -5,8 +5,6 @@ from __future__ import annotations
 import json
 import typing as t
 
-from . import frames
-
 #: Longest channel name accepted, in characters.
 MAX_CHANNEL_LENGTH = 256
 
@@ -30,25 +28,22 @@ def check_channels(channels: tuple[t.Any, ...], caller: str) -> tuple[str, ...]:
     return channels
 
 
-def encode_frames(
+def encode_heads(
     dumps: t.Callable[..., str], message: t.Any, channels: tuple[str, ...]
 ) -> list[tuple[str, bytes]]:
-    """Encode ``{"channel", "payload"}`` frames for each channel.
+    """Begin a ``{"channel", "payload", ...`` envelope for each channel.
 
     The message is serialized once, with the application's JSON provider
     (``dumps``) so that it accepts what :func:`flask.jsonify` accepts. NaN and
-    infinities are refused: browsers cannot parse them.
+    infinities are refused: browsers cannot parse them. The backend closes
+    each envelope with the channel's next position, see
+    :func:`~flask_realtime.history.frame_with_position`.
     """
     try:
         payload = dumps(message, allow_nan=False, separators=(",", ":"))
     except (TypeError, ValueError) as e:
         raise type(e)(f"The message cannot be sent as JSON: {e}") from e
     return [
-        (
-            channel,
-            frames.text_frame(
-                f'{{"channel":{json.dumps(channel)},"payload":{payload}}}'.encode()
-            ),
-        )
+        (channel, f'{{"channel":{json.dumps(channel)},"payload":{payload}'.encode())
         for channel in channels
     ]

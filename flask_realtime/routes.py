@@ -12,8 +12,8 @@ from werkzeug.datastructures import Headers
 from werkzeug.test import EnvironBuilder
 from werkzeug.test import run_wsgi_app
 
+from .live_socket import LIVE_SOCKET_ENVIRON_KEY
 from .messages import MessageError
-from .protocol import CONNECTION_ID_HEADER
 from .protocol import ERROR_INVALID_CALL
 from .protocol import ERROR_REPLY_TOO_LARGE
 
@@ -31,9 +31,8 @@ def call_route(live: LiveSocket, message: dict[str, t.Any]) -> t.Mapping[str, t.
     """Run a route through the whole application, as an HTTP request would.
 
     The request carries the handshake's headers and cookies (never any the
-    client names in the message) and names this socket in the
-    ``X-Socket-Connection-Id`` header, so that ``g.socket`` in the route is
-    this live socket. The reply has ``status``, ``headers`` and ``body``: the
+    client names in the message), and ``g.socket`` in the route is this live
+    socket. The reply has ``status``, ``headers`` and ``body``: the
     body parsed when the response is JSON, text otherwise.
     """
     request_id = message.get("id")
@@ -76,7 +75,6 @@ def _build_environ(
         if key.startswith("HTTP_"):
             headers.add(key[5:].replace("_", "-").title(), value)
     headers.set("Cookie", live.cookies.header())
-    headers.set(CONNECTION_ID_HEADER, live.connection_id)
     body: dict[str, t.Any] = {}
     payload = message.get("input")
     if method in ("GET", "HEAD"):
@@ -96,7 +94,8 @@ def _build_environ(
         headers=headers,
         base_url=f"{scheme}://{host}{base.get('SCRIPT_NAME', '')}",
         environ_overrides={
-            key: base[key] for key in ("REMOTE_ADDR", "REMOTE_PORT") if key in base
+            **{key: base[key] for key in ("REMOTE_ADDR", "REMOTE_PORT") if key in base},
+            LIVE_SOCKET_ENVIRON_KEY: live,
         },
         **body,
     )

@@ -20,6 +20,8 @@ DEFAULTS: dict[str, t.Any] = {
     "REALTIME_PING_INTERVAL": 25,
     "REALTIME_MAX_MESSAGE_SIZE": 64 * 1024,
     "REALTIME_MAX_BACKLOG": 1024 * 1024,
+    "REALTIME_HISTORY_SIZE": 100,
+    "REALTIME_HISTORY_TTL": 300,
     "REALTIME_MESSAGE_RATE": 50,
     "REALTIME_MESSAGE_BURST": 100,
 }
@@ -39,6 +41,8 @@ class Settings:
     ping_interval: float
     max_message_size: int
     max_backlog: int
+    history_size: int
+    history_ttl: float
     message_rate: float
     message_burst: int
 
@@ -62,6 +66,10 @@ def load_settings(config: t.Mapping[str, t.Any]) -> Settings:
             _positive(config, "REALTIME_MAX_MESSAGE_SIZE", whole=True)
         ),
         max_backlog=int(_positive(config, "REALTIME_MAX_BACKLOG", whole=True)),
+        history_size=int(
+            _positive(config, "REALTIME_HISTORY_SIZE", whole=True, zero_ok=True)
+        ),
+        history_ttl=_positive(config, "REALTIME_HISTORY_TTL"),
         message_rate=_positive(config, "REALTIME_MESSAGE_RATE"),
         message_burst=int(_positive(config, "REALTIME_MESSAGE_BURST", whole=True)),
     )

@@ -6,7 +6,7 @@ import typing as t
 
 from .backends import create_backend
 from .pushing import check_channels
-from .pushing import encode_frames
+from .pushing import encode_heads
 from .settings import Settings
 from .signals import message_pushed
 
@@ -27,7 +27,7 @@ class AppState:
 
     def push(self, app: Flask, message: t.Any, channels: tuple[t.Any, ...]) -> None:
         names = check_channels(channels, "push")
-        for channel, frame in encode_frames(app.json.dumps, message, names):
-            self.backend.publish(channel, frame)
+        for channel, head in encode_heads(app.json.dumps, message, names):
+            self.backend.publish(channel, head)
         if message_pushed.receivers:
             message_pushed.send(app, message=message, channels=names)

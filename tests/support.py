@@ -140,6 +140,8 @@ class Socket:
     def __init__(self, ws: websocket.WebSocket) -> None:
         self.ws = ws
         self._next_id = 0
+        #: The last position received on each channel.
+        self.positions: dict[str, str] = {}
 
     def receive(self, timeout: float = 10) -> t.Any:
         """The next JSON message; raises Closed when the server closes."""
@@ -164,7 +166,12 @@ class Socket:
                 continue
             if opcode == websocket.ABNF.OPCODE_PONG:
                 continue
-            return json.loads(frame.data)
+            message = json.loads(frame.data)
+            # Like the browser client, keep each channel's last position (for
+            # a reconnect) and hand over the rest.
+            if "position" in message:
+                self.positions[message["channel"]] = message.pop("position")
+            return message
 
     def _assert_nothing_follows_the_close(self) -> None:
         # A browser fails the whole connection (and reports 1006 instead of

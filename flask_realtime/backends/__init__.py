@@ -18,6 +18,8 @@ def create_backend(settings: Settings) -> Backend:
         return MemoryBackend(
             connect_timeout=settings.connect_timeout,
             disconnect_grace=settings.disconnect_grace,
+            history_size=settings.history_size,
+            history_ttl=settings.history_ttl,
         )
     if scheme in ("redis", "rediss", "unix"):
         try:
@@ -31,6 +33,8 @@ def create_backend(settings: Settings) -> Backend:
             connect_timeout=settings.connect_timeout,
             disconnect_grace=settings.disconnect_grace,
             ping_interval=settings.ping_interval,
+            history_size=settings.history_size,
+            history_ttl=settings.history_ttl,
         )
     raise ConfigurationError(
         f"REALTIME_BACKEND {settings.backend!r} names an unknown backend;"

@@ -31,8 +31,17 @@ class Backend:
     def unsubscribe(self, digest: str, channels: t.Collection[str]) -> None:
         raise NotImplementedError
 
-    def attach(self, digest: str, connection: Connection) -> Connection | None:
+    def attach(
+        self,
+        digest: str,
+        connection: Connection,
+        positions: t.Mapping[str, str] | None = None,
+    ) -> Connection | None:
         """Attach a live connection to the digest's subscriptions.
+
+        Before live pushes, the connection gets what it missed (see
+        :func:`replay_plan`): ``positions`` are the last positions the client
+        has, by channel.
 
         Returns the connection it replaces, if one was attached. Raises
         :exc:`~flask_realtime.errors.ConnectionIdRefused` for a digest that
@@ -46,9 +55,32 @@ class Backend:
         Does nothing if another connection has replaced it."""
         raise NotImplementedError
 
-    def publish(self, channel: str, frame: bytes) -> None:
-        """Deliver one encoded frame to every subscriber of ``channel``."""
+    def publish(self, channel: str, head: bytes) -> None:
+        """Give a push to ``channel`` the channel's next position, keep it in
+        the channel's history and deliver it to every subscriber. ``head`` is
+        the envelope begun by :func:`~flask_realtime.pushing.encode_heads`."""
         raise NotImplementedError
 
     def close(self) -> None:
         """Release what the backend holds (connections, threads)."""
+
+
+def replay_plan(
+    channels: t.Mapping[str, str],
+    positions: t.Mapping[str, str] | None,
+    attached_before: bool,
+) -> dict[str, str]:
+    """From which position each channel is replayed to an attaching socket.
+
+    On a socket's first connection, everything since each subscription is
+    replayed: pushes made between the page's render and the socket's
+    connection are not lost. On a reconnect, a client that sends the
+    positions it has (even none) gets what came after them, or after the
+    subscription for a channel it has no position for; a client that sends
+    no positions gets live pushes only, as it could not tell a replay from
+    a repeat.
+    """
+    if attached_before and positions is None:
+        return {}
+    positions = positions or {}
+    return {name: positions.get(name, since) for name, since in channels.items()}

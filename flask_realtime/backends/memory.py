@@ -6,11 +6,17 @@ import dataclasses
 import heapq
 import threading
 import typing as t
+from collections import deque
 from time import monotonic
 
 from ..errors import ConnectionIdRefused
+from ..history import frame_with_position
+from ..history import new_epoch
+from ..history import Replay
+from ..history import replay
 from ..hub import LocalHub
 from .base import Backend
+from .base import replay_plan
 
 if t.TYPE_CHECKING:
     from ..connection import Connection
@@ -18,11 +24,21 @@ if t.TYPE_CHECKING:
 
 @dataclasses.dataclass
 class _Socket:
-    channels: set[str] = dataclasses.field(default_factory=set)
+    #: Subscribed channels, each with its position when it was subscribed.
+    channels: dict[str, str] = dataclasses.field(default_factory=dict)
     connection: Connection | None = None
     #: Monotonic time after which a pending or disconnected socket is
     #: forgotten; None while a connection is attached.
     expires_at: float | None = None
+    attached_before: bool = False
+
+
+@dataclasses.dataclass
+class _ChannelLog:
+    epoch: str
+    touched: float
+    seq: int = 0
+    entries: deque[tuple[int, float, bytes]] = dataclasses.field(default_factory=deque)
 
 
 class MemoryBackend(Backend):
@@ -32,11 +48,25 @@ class MemoryBackend(Backend):
     deadlines, so no thread is needed and the cost is logarithmic.
     """
 
-    def __init__(self, *, connect_timeout: float, disconnect_grace: float) -> None:
+    def __init__(
+        self,
+        *,
+        connect_timeout: float,
+        disconnect_grace: float,
+        history_size: int = 100,
+        history_ttl: float = 300,
+    ) -> None:
         self.hub = LocalHub()
         self._connect_timeout = connect_timeout
         self._disconnect_grace = disconnect_grace
+        self._history_size = history_size
+        self._history_ttl = history_ttl
         self._lock = threading.Lock()
+        # Pushes take this one: a channel's positions are given, recorded and
+        # delivered in one order.
+        self._push_lock = threading.Lock()
+        self._logs: dict[str, _ChannelLog] = {}
+        self._next_log_sweep = 0.0
         self._sockets: dict[str, _Socket] = {}
         # (expires_at, digest); entries go stale when a socket connects or is
         # forgotten, and the sweep skips those.
@@ -54,24 +84,32 @@ class MemoryBackend(Backend):
             return self._find(digest, monotonic()) is not None
 
     def subscribe(self, digest: str, channels: t.Collection[str]) -> None:
+        positions = {channel: self._position(channel) for channel in channels}
         with self._lock:
             socket = self._find(digest, monotonic())
             if socket is None:
                 return
-            socket.channels.update(channels)
+            new = {c: p for c, p in positions.items() if c not in socket.channels}
+            socket.channels.update(new)
             if socket.connection is not None:
-                self.hub.add(socket.connection, channels)
+                self.hub.add(socket.connection, new)
 
     def unsubscribe(self, digest: str, channels: t.Collection[str]) -> None:
         with self._lock:
             socket = self._find(digest, monotonic())
             if socket is None:
                 return
-            socket.channels.difference_update(channels)
+            for channel in channels:
+                socket.channels.pop(channel, None)
             if socket.connection is not None:
                 self.hub.remove(socket.connection, channels)
 
-    def attach(self, digest: str, connection: Connection) -> Connection | None:
+    def attach(
+        self,
+        digest: str,
+        connection: Connection,
+        positions: t.Mapping[str, str] | None = None,
+    ) -> Connection | None:
         with self._lock:
             now = monotonic()
             self._sweep(now)
@@ -83,8 +121,14 @@ class MemoryBackend(Backend):
                 self.hub.remove(replaced, socket.channels)
             socket.connection = connection
             socket.expires_at = None
-            self.hub.add(connection, socket.channels)
-            return replaced
+            since = replay_plan(socket.channels, positions, socket.attached_before)
+            socket.attached_before = True
+            self.hub.add(connection, socket.channels, catch_up=bool(since))
+        if since:
+            self.hub.finish_catch_up(
+                connection, {c: self._replay(c, p) for c, p in since.items()}
+            )
+        return replaced
 
     def detach(self, digest: str, connection: Connection, *, forget: bool) -> None:
         with self._lock:
@@ -100,8 +144,51 @@ class MemoryBackend(Backend):
                 self._expire_later(digest, now + self._disconnect_grace)
             self._sweep(now)
 
-    def publish(self, channel: str, frame: bytes) -> None:
-        self.hub.deliver(channel, frame)
+    def publish(self, channel: str, head: bytes) -> None:
+        with self._push_lock:
+            now = monotonic()
+            log = self._log(channel, now)
+            log.seq += 1
+            position = f"{log.epoch}:{log.seq}"
+            frame = frame_with_position(head, position)
+            if self._history_size:
+                log.entries.append((log.seq, now, frame))
+                if len(log.entries) > self._history_size:
+                    log.entries.popleft()
+            self.hub.deliver(channel, position, frame)
+
+    def _position(self, channel: str) -> str:
+        with self._push_lock:
+            log = self._log(channel, monotonic())
+            return f"{log.epoch}:{log.seq}"
+
+    def _replay(self, channel: str, since: str) -> Replay:
+        with self._push_lock:
+            log = self._log(channel, monotonic())
+            entries = [(seq, frame) for seq, _, frame in log.entries]
+            return replay(since, log.epoch, log.seq, entries)
+
+    def _log(self, channel: str, now: float) -> _ChannelLog:
+        """The channel's log, pruned of entries past the history TTL; the push
+        lock is held. Logs idle for longer than the TTL are forgotten, which
+        starts a new epoch for their channel."""
+        if now >= self._next_log_sweep:
+            self._next_log_sweep = now + self._history_ttl / 4
+            idle = [
+                c
+                for c, log in self._logs.items()
+                if now - log.touched > self._history_ttl
+            ]
+            for name in idle:
+                del self._logs[name]
+        log = self._logs.get(channel)
+        if log is None:
+            log = self._logs[channel] = _ChannelLog(new_epoch(), now)
+        log.touched = now
+        entries = log.entries
+        while entries and now - entries[0][1] > self._history_ttl:
+            entries.popleft()
+        return log
 
     def socket_count(self) -> int:
         """How many sockets are remembered, live or not (for tests)."""

@@ -32,9 +32,13 @@ from time import monotonic
 
 from ..errors import BackendUnavailable
 from ..errors import ConnectionIdRefused
+from ..history import new_epoch
+from ..history import Replay
+from ..history import replay
 from ..hub import LocalHub
 from ..protocol import CLOSE_REPLACED
 from .base import Backend
+from .base import replay_plan
 
 try:
     import redis
@@ -52,9 +56,10 @@ logger = logging.getLogger("flask_realtime")
 _ATTACH = """
 if redis.call('EXISTS', KEYS[1]) == 0 then return false end
 local previous = redis.call('HGET', KEYS[1], 'owner') or ''
-redis.call('HSET', KEYS[1], 'owner', ARGV[1])
+local before = redis.call('HGET', KEYS[1], 'attached') or ''
+redis.call('HSET', KEYS[1], 'owner', ARGV[1], 'attached', '1')
 redis.call('PEXPIRE', KEYS[1], ARGV[2])
-return {previous, redis.call('HKEYS', KEYS[1])}
+return {previous, before, redis.call('HGETALL', KEYS[1])}
 """
 
 _DETACH = """
@@ -68,13 +73,80 @@ end
 return 1
 """
 
+# ARGV: op, prefix of position keys, a new epoch, history TTL (ms), channels.
+# A new subscription records the channel's position, so that the socket can
+# be given what is pushed from then on even before it connects.
 _CHANGE_CHANNELS = """
-if redis.call('EXISTS', KEYS[1]) == 0 then return false end
-for i = 2, #ARGV do
-  if ARGV[1] == 'add' then redis.call('HSET', KEYS[1], ARGV[i], '1')
-  else redis.call('HDEL', KEYS[1], ARGV[i]) end
+local key = KEYS[1]
+if redis.call('EXISTS', key) == 0 then return false end
+for i = 5, #ARGV do
+  local field = 'c:' .. ARGV[i]
+  if ARGV[1] == 'add' then
+    if redis.call('HEXISTS', key, field) == 0 then
+      local pos = ARGV[2] .. ARGV[i]
+      local epoch = redis.call('HGET', pos, 'epoch')
+      if not epoch then
+        epoch = ARGV[3]
+        redis.call('HSET', pos, 'epoch', epoch, 'seq', '0')
+      end
+      redis.call('PEXPIRE', pos, ARGV[4])
+      redis.call('HSET', key, field, epoch .. ':' .. redis.call('HGET', pos, 'seq'))
+    end
+  else
+    redis.call('HDEL', key, field)
+  end
 end
-return redis.call('HGET', KEYS[1], 'owner') or ''
+return redis.call('HGET', key, 'owner') or ''
+"""
+
+# KEYS: position hash, history list. ARGV: envelope head, a new epoch,
+# history TTL (ms), history size, pub/sub channel. Positions are given, the
+# frame built, kept and published in one step, so every subscriber, here or
+# replaying later, sees a channel's pushes in one order.
+_PUBLISH = """
+local epoch = redis.call('HGET', KEYS[1], 'epoch')
+if not epoch then
+  epoch = ARGV[2]
+  redis.call('HSET', KEYS[1], 'epoch', epoch)
+end
+local seq = redis.call('HINCRBY', KEYS[1], 'seq', 1)
+redis.call('PEXPIRE', KEYS[1], ARGV[3])
+local position = epoch .. ':' .. seq
+local text = ARGV[1] .. ',"position":"' .. position .. '"}'
+local n = string.len(text)
+local header
+if n < 126 then
+  header = string.char(129, n)
+elseif n < 65536 then
+  header = string.char(129, 126, math.floor(n / 256), n % 256)
+else
+  header = string.char(129, 127, 0, 0, 0, 0, math.floor(n / 16777216) % 256,
+    math.floor(n / 65536) % 256, math.floor(n / 256) % 256, n % 256)
+end
+local frame = header .. text
+if tonumber(ARGV[4]) > 0 then
+  local t = redis.call('TIME')
+  local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+  redis.call('RPUSH', KEYS[2], seq .. ' ' .. now .. ' ' .. frame)
+  redis.call('LTRIM', KEYS[2], -tonumber(ARGV[4]), -1)
+  redis.call('PEXPIRE', KEYS[2], ARGV[3])
+end
+redis.call('PUBLISH', ARGV[5], position .. '\\n' .. frame)
+return position
+"""
+
+# KEYS: position hash, history list. ARGV: a new epoch, history TTL (ms).
+_HISTORY = """
+local epoch = redis.call('HGET', KEYS[1], 'epoch')
+if not epoch then
+  epoch = ARGV[1]
+  redis.call('HSET', KEYS[1], 'epoch', epoch, 'seq', '0')
+  redis.call('PEXPIRE', KEYS[1], ARGV[2])
+end
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local entries = redis.call('LRANGE', KEYS[2], 0, -1)
+return {epoch, redis.call('HGET', KEYS[1], 'seq'), now, entries}
 """
 
 _REDIS_ERRORS = (redis.RedisError, OSError)
@@ -101,7 +173,7 @@ class RedisBackend(Backend):
     max_retry_delay = 5.0
     #: How long an attach waits for Redis to confirm a channel subscription,
     #: so that pushes made after it returns are not missed.
-    subscribe_timeout = 2.0
+    subscribe_timeout = 5.0
 
     def __init__(
         self,
@@ -111,8 +183,12 @@ class RedisBackend(Backend):
         connect_timeout: float,
         disconnect_grace: float,
         ping_interval: float,
+        history_size: int = 100,
+        history_ttl: float = 300,
     ) -> None:
         self.hub = LocalHub()
+        self._history_size = history_size
+        self._history_ttl_ms = int(history_ttl * 1000)
         self._redis = redis.Redis.from_url(
             url, socket_timeout=5, socket_connect_timeout=5
         )
@@ -128,6 +204,8 @@ class RedisBackend(Backend):
         self._attach = self._redis.register_script(_ATTACH)
         self._detach = self._redis.register_script(_DETACH)
         self._change = self._redis.register_script(_CHANGE_CHANNELS)
+        self._publish = self._redis.register_script(_PUBLISH)
+        self._history = self._redis.register_script(_HISTORY)
         self._lock = threading.Lock()
         self._local: dict[str, _LocalSocket] = {}
         self._listener: threading.Thread | None = None
@@ -148,6 +226,12 @@ class RedisBackend(Backend):
 
     def _channel(self, name: str) -> str:
         return f"{self._prefix}channel:{name}"
+
+    def _position_key(self, name: str) -> str:
+        return f"{self._prefix}pos:{name}"
+
+    def _history_key(self, name: str) -> str:
+        return f"{self._prefix}log:{name}"
 
     def _control(self, process: str) -> str:
         return f"{self._prefix}process:{process}"
@@ -189,10 +273,15 @@ class RedisBackend(Backend):
     def _change_channels(
         self, op: str, digest: str, channels: t.Collection[str]
     ) -> None:
-        fields = [f"c:{channel}" for channel in channels]
+        args: list[t.Any] = [
+            op,
+            self._position_key(""),
+            new_epoch(),
+            self._history_ttl_ms,
+        ]
         owner = self._call(
             "change subscriptions",
-            lambda: self._change(keys=[self._key(digest)], args=[op, *fields]),
+            lambda: self._change(keys=[self._key(digest)], args=[*args, *channels]),
         )
         if not owner:
             return  # unknown or expired, or not connected anywhere
@@ -214,7 +303,12 @@ class RedisBackend(Backend):
         ):
             logger.warning("The process holding a socket did not confirm in time")
 
-    def attach(self, digest: str, connection: Connection) -> Connection | None:
+    def attach(
+        self,
+        digest: str,
+        connection: Connection,
+        positions: t.Mapping[str, str] | None = None,
+    ) -> Connection | None:
         with self._lock:
             self._serial += 1
             owner = f"{self._process}:{self._serial}"
@@ -226,17 +320,27 @@ class RedisBackend(Backend):
         )
         if result is None:
             raise ConnectionIdRefused(digest)
-        previous, fields = result[0].decode(), result[1]
-        channels = {f.decode()[2:] for f in fields if f.startswith(b"c:")}
+        previous, attached_before = result[0].decode(), bool(result[1])
+        fields = result[2]
+        channels = {
+            fields[i].decode()[2:]: fields[i + 1].decode()
+            for i in range(0, len(fields), 2)
+            if fields[i].startswith(b"c:")
+        }
+        since = replay_plan(channels, positions, attached_before)
         with self._lock:
             replaced = self._local.pop(digest, None)
             if replaced is not None:
                 self._unsubscribe_hub(replaced.connection, replaced.channels)
-            self._local[digest] = _LocalSocket(connection, owner, channels)
-            opened = self.hub.add(connection, channels)
+            self._local[digest] = _LocalSocket(connection, owner, set(channels))
+            opened = self.hub.add(connection, channels, catch_up=bool(since))
             self._want(opened)
             self._start_listener()
-        self._await_confirmation(opened)
+        self._await_confirmation(opened, control=True)
+        if since:
+            # Read after the listener is subscribed: what is pushed meanwhile
+            # is held by the hub, and dropped there if the replay has it.
+            self.hub.finish_catch_up(connection, self._replays(since))
         other = previous.partition(":")[0]
         if previous and other != self._process:
             message = {"op": "replace", "digest": digest, "owner": previous}
@@ -247,6 +351,38 @@ class RedisBackend(Backend):
                     "Could not tell process %s its socket was replaced", other
                 )
         return replaced.connection if replaced is not None else None
+
+    def _replays(self, since: t.Mapping[str, str]) -> dict[str, Replay]:
+        pipe = self._redis.pipeline(transaction=False)
+        for channel in since:
+            self._history(
+                keys=[self._position_key(channel), self._history_key(channel)],
+                args=[new_epoch(), self._history_ttl_ms],
+                client=pipe,
+            )
+        try:
+            results = pipe.execute()
+        except _REDIS_ERRORS:
+            logger.warning("Redis is unavailable; no replay for a reconnecting socket")
+            results = [None] * len(since)
+        replays = {}
+        for (channel, position), result in zip(since.items(), results, strict=True):
+            if result is None:
+                replays[channel] = Replay([], gap=True, position=position)
+                continue
+            epoch, seq, now, raw = (
+                result[0].decode(),
+                int(result[1]),
+                result[2],
+                result[3],
+            )
+            entries = []
+            for item in raw:
+                number, at, frame = item.split(b" ", 2)
+                if now - int(at) <= self._history_ttl_ms:
+                    entries.append((int(number), frame))
+            replays[channel] = replay(position, epoch, seq, entries)
+        return replays
 
     def detach(self, digest: str, connection: Connection, *, forget: bool) -> None:
         with self._lock:
@@ -264,8 +400,16 @@ class RedisBackend(Backend):
             # The key's lease runs out by itself.
             logger.warning("Redis is unavailable; a socket's state will expire")
 
-    def publish(self, channel: str, frame: bytes) -> None:
-        self._call("push", lambda: self._redis.publish(self._channel(channel), frame))
+    def publish(self, channel: str, head: bytes) -> None:
+        keys = [self._position_key(channel), self._history_key(channel)]
+        args: list[bytes | str | int] = [
+            head,
+            new_epoch(),
+            self._history_ttl_ms,
+            self._history_size,
+            self._channel(channel),
+        ]
+        self._call("push", lambda: self._publish(keys=keys, args=args))
 
     def close(self) -> None:
         with self._lock:
@@ -323,8 +467,15 @@ class RedisBackend(Backend):
             except _REDIS_ERRORS:
                 pass  # the listener subscribes to everything wanted on reconnect
 
-    def _await_confirmation(self, channels: list[str]) -> None:
+    def _await_confirmation(
+        self, channels: list[str], *, control: bool = False
+    ) -> None:
+        """Wait until Redis confirms the listener's subscription to the
+        channels (and, with ``control``, to this process's control channel,
+        without which other processes cannot reach its sockets)."""
         names = {self._channel(c) for c in channels}
+        if control:
+            names.add(self._control(self._process))
         deadline = monotonic() + self.subscribe_timeout
         with self._confirm:
             while not names <= self._confirmed:
@@ -358,14 +509,15 @@ class RedisBackend(Backend):
                 self._serve(pubsub)
             except _REDIS_ERRORS as e:
                 logger.warning("Redis listener lost its connection (%s); retrying", e)
-                with self._confirm:
-                    self._confirmed.clear()
                 time.sleep(delay * (0.5 + random.random() / 2))
                 delay = min(delay * 2, self.max_retry_delay)
             finally:
                 with self._lock:
                     if self._pubsub is pubsub:
                         self._pubsub = None
+                # Confirmations hold for one connection to Redis only.
+                with self._confirm:
+                    self._confirmed.clear()
                 try:
                     pubsub.close()
                 except _REDIS_ERRORS:
@@ -383,8 +535,9 @@ class RedisBackend(Backend):
                 continue
             kind, channel = message["type"], message["channel"]
             if kind == "message" and channel.startswith(channel_prefix):
+                position, _, frame = message["data"].partition(b"\n")
                 self.hub.deliver(
-                    channel[len(channel_prefix) :].decode(), message["data"]
+                    channel[len(channel_prefix) :].decode(), position.decode(), frame
                 )
             elif kind == "message":
                 self._on_control(json.loads(message["data"]))

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
+import threading
 import time
 
 import pytest
 
 from flask_realtime.errors import ConnectionIdRefused
-from flask_realtime.frames import text_frame
+from flask_realtime.frames import unframe
 
 from ..redis_server import RedisServer
 from ..support import wait_for
@@ -15,14 +17,25 @@ from ..support import wait_for
 
 class FakeConnection:
     def __init__(self) -> None:
-        self.frames: list[bytes] = []
+        self.messages: list[dict] = []
         self.closed: list[int] = []
 
     def send_frame(self, frame: bytes) -> None:
-        self.frames.append(frame)
+        self.messages.append(json.loads(unframe(frame)[1]))
 
     def close(self, code: int, reason: str = "") -> None:
         self.closed.append(code)
+
+    @property
+    def frames(self) -> list:
+        """What was received, as (channel, payload) or (channel, "gap")."""
+        return [
+            (m["channel"], "gap" if m.get("gap") else m["payload"])
+            for m in self.messages
+        ]
+
+    def positions(self) -> dict[str, str]:
+        return {m["channel"]: m["position"] for m in self.messages}
 
 
 @pytest.fixture(params=["memory", "redis"])
@@ -30,12 +43,14 @@ def make_backend(request):
     made = []
     server = RedisServer() if request.param == "redis" else None
 
-    def make(connect_timeout=60.0, disconnect_grace=120.0):
+    def make(connect_timeout=60.0, disconnect_grace=120.0, **history):
         if server is None:
             from flask_realtime.backends.memory import MemoryBackend
 
             backend = MemoryBackend(
-                connect_timeout=connect_timeout, disconnect_grace=disconnect_grace
+                connect_timeout=connect_timeout,
+                disconnect_grace=disconnect_grace,
+                **history,
             )
         else:
             from flask_realtime.backends.redis import RedisBackend
@@ -46,6 +61,7 @@ def make_backend(request):
                 connect_timeout=connect_timeout,
                 disconnect_grace=disconnect_grace,
                 ping_interval=1,
+                **history,
             )
         made.append(backend)
         return backend
@@ -58,8 +74,9 @@ def make_backend(request):
         server.stop()
 
 
-def frame(n):
-    return text_frame(f'{{"n":{n}}}'.encode())
+def frame(n, channel="a"):
+    """The head of a push envelope, as pushing.encode_heads makes it."""
+    return f'{{"channel":"{channel}","payload":{n}'.encode()
 
 
 def test_issued_ids_are_known(make_backend):
@@ -76,10 +93,10 @@ def test_subscribe_before_attach_then_receive(make_backend):
     connection = FakeConnection()
     assert backend.attach("d1", connection) is None
     backend.publish("a", frame(1))
-    backend.publish("c", frame(2))
-    backend.publish("b", frame(3))
+    backend.publish("c", frame(2, "c"))
+    backend.publish("b", frame(3, "b"))
     wait_for(lambda: len(connection.frames) == 2)
-    assert connection.frames == [frame(1), frame(3)]
+    assert connection.frames == [("a", 1), ("b", 3)]
     backend.detach("d1", connection, forget=True)
 
 
@@ -91,9 +108,9 @@ def test_subscribe_and_unsubscribe_while_attached(make_backend):
     backend.subscribe("d1", ["a", "b"])
     backend.unsubscribe("d1", ["a"])
     backend.publish("a", frame(1))
-    backend.publish("b", frame(2))
+    backend.publish("b", frame(2, "b"))
     wait_for(lambda: connection.frames)
-    assert connection.frames == [frame(2)]
+    assert connection.frames == [("b", 2)]
     backend.detach("d1", connection, forget=True)
 
 
@@ -106,10 +123,10 @@ def test_order_is_kept_per_channel(make_backend):
         connections.append(FakeConnection())
         backend.attach(f"d{n}", connections[-1])
     for n in range(200):
-        backend.publish("o", frame(n))
+        backend.publish("o", frame(n, "o"))
     for connection in connections:
         wait_for(lambda c=connection: len(c.frames) == 200)
-        assert connection.frames == [frame(n) for n in range(200)]
+        assert connection.frames == [("o", n) for n in range(200)]
     for n, connection in enumerate(connections):
         backend.detach(f"d{n}", connection, forget=True)
 
@@ -189,9 +206,9 @@ def test_two_backends_share_one_channel_space(make_backend):
     # A request on the first process changes the subscriptions of a socket
     # that the second process holds.
     first.subscribe("d1", ["b"])
-    first.publish("b", frame(2))
+    first.publish("b", frame(2, "b"))
     wait_for(lambda: len(connection.frames) == 2)
-    assert connection.frames == [frame(1), frame(2)]
+    assert connection.frames == [("a", 1), ("b", 2)]
     # Taking the socket over from the other process closes the old connection.
     taker = FakeConnection()
     first.attach("d1", taker)
@@ -201,3 +218,143 @@ def test_two_backends_share_one_channel_space(make_backend):
     first.publish("a", frame(3))
     wait_for(lambda: taker.frames)
     first.detach("d1", taker, forget=True)
+
+
+def test_pushes_between_render_and_connect_are_delivered(make_backend):
+    backend = make_backend()
+    backend.publish("a", frame(0))  # before the subscription: not for it
+    backend.issue("d")
+    backend.subscribe("d", ["a", "b"])
+    backend.publish("a", frame(1))
+    backend.publish("b", frame(2, "b"))
+    connection = FakeConnection()
+    backend.attach("d", connection)
+    backend.publish("a", frame(3))
+    wait_for(lambda: len(connection.frames) == 3)
+    assert connection.frames == [("a", 1), ("b", 2), ("a", 3)]
+    backend.detach("d", connection, forget=True)
+
+
+def test_a_reconnect_with_positions_gets_what_it_missed_in_order(make_backend):
+    backend = make_backend()
+    backend.issue("d")
+    backend.subscribe("d", ["a", "b"])
+    first = FakeConnection()
+    backend.attach("d", first)
+    backend.publish("a", frame(1))
+    wait_for(lambda: len(first.frames) == 1)
+    positions = first.positions()
+    backend.detach("d", first, forget=False)  # the network drops
+    for n in range(2, 5):
+        backend.publish("a", frame(n))
+    backend.publish("b", frame(10, "b"))
+    again = FakeConnection()
+    backend.attach("d", again, positions)
+    backend.publish("a", frame(5))
+    wait_for(lambda: len(again.frames) == 5)
+    assert again.frames == [("a", 2), ("a", 3), ("a", 4), ("b", 10), ("a", 5)]
+    backend.detach("d", again, forget=True)
+
+
+def test_a_reconnect_without_positions_gets_live_pushes_only(make_backend):
+    backend = make_backend()
+    backend.issue("d")
+    backend.subscribe("d", ["a"])
+    first = FakeConnection()
+    backend.attach("d", first)
+    backend.detach("d", first, forget=False)
+    backend.publish("a", frame(1))
+    again = FakeConnection()
+    backend.attach("d", again)
+    backend.publish("a", frame(2))
+    wait_for(lambda: again.frames)
+    assert again.frames == [("a", 2)]
+    backend.detach("d", again, forget=True)
+
+
+def test_history_that_no_longer_reaches_back_is_reported_as_a_gap(make_backend):
+    backend = make_backend(history_size=2)
+    backend.issue("d")
+    backend.subscribe("d", ["a"])
+    first = FakeConnection()
+    backend.attach("d", first)
+    backend.publish("a", frame(1))
+    wait_for(lambda: first.frames)
+    positions = first.positions()
+    backend.detach("d", first, forget=False)
+    for n in range(2, 6):  # four missed, two kept
+        backend.publish("a", frame(n))
+    again = FakeConnection()
+    backend.attach("d", again, positions)
+    backend.publish("a", frame(6))
+    wait_for(lambda: len(again.frames) == 2)
+    assert again.frames == [("a", "gap"), ("a", 6)]
+    gap = again.messages[0]
+    assert gap["position"].endswith(":5")  # the client moves on from there
+    backend.detach("d", again, forget=True)
+
+
+@pytest.mark.parametrize("position", ["other-epoch:1", "x:999999", "garbage"])
+def test_a_foreign_position_is_a_gap_never_a_partial_replay(make_backend, position):
+    backend = make_backend()
+    backend.issue("d")
+    backend.subscribe("d", ["a"])
+    first = FakeConnection()
+    backend.attach("d", first)
+    backend.publish("a", frame(1))
+    backend.detach("d", first, forget=False)
+    again = FakeConnection()
+    backend.attach("d", again, {"a": position})
+    wait_for(lambda: again.frames)
+    assert again.frames == [("a", "gap")]
+    backend.detach("d", again, forget=True)
+
+
+def test_history_expires(make_backend):
+    backend = make_backend(history_ttl=0.2)
+    backend.issue("d")
+    backend.subscribe("d", ["a"])
+    first = FakeConnection()
+    backend.attach("d", first)
+    backend.publish("a", frame(1))
+    wait_for(lambda: first.frames)
+    positions = first.positions()
+    backend.detach("d", first, forget=False)
+    backend.publish("a", frame(2))
+    time.sleep(0.4)
+    again = FakeConnection()
+    backend.attach("d", again, positions)
+    wait_for(lambda: again.frames)
+    assert again.frames == [("a", "gap")]
+    backend.detach("d", again, forget=True)
+
+
+def test_pushes_racing_a_reconnect_arrive_once_and_in_order(make_backend):
+    backend = make_backend(history_size=10_000)
+    backend.issue("d")
+    backend.subscribe("d", ["a"])
+    first = FakeConnection()
+    backend.attach("d", first)
+    backend.publish("a", frame(0))
+    wait_for(lambda: first.frames)
+    positions = first.positions()
+    backend.detach("d", first, forget=False)
+    stop = threading.Event()
+    pushed = [0]
+
+    def pusher():
+        while not stop.is_set() and pushed[0] < 3000:
+            pushed[0] += 1
+            backend.publish("a", frame(pushed[0]))
+
+    thread = threading.Thread(target=pusher)
+    thread.start()
+    time.sleep(0.01)
+    again = FakeConnection()
+    backend.attach("d", again, positions)
+    time.sleep(0.05)
+    stop.set()
+    thread.join()
+    wait_for(lambda: len(again.frames) == pushed[0])
+    assert again.frames == [("a", n) for n in range(1, pushed[0] + 1)]
+    backend.detach("d", again, forget=True)

@@ -267,3 +267,47 @@ def test_huge_input_is_refused_by_the_message_size_limit(socket):
         )
     )
     assert socket.receive_close().code == 1009
+
+
+def test_the_route_acts_on_the_live_socket_even_after_a_logout(socket, realtime):
+    call(socket, "/login", method="POST", input={"name": "ada"}, form=True)
+    call(socket, "/logout", method="POST")  # clears the session, key and all
+    assert call(socket, "/subscribe-me")["body"]["connection_id"] == (
+        socket.page.connection_id
+    )
+    realtime.push("still yours", "via-call")
+    assert socket.receive() == {"channel": "via-call", "payload": "still yours"}
+
+
+def test_a_client_presented_key_carries_over_to_route_calls(server, realtime):
+    from ..support import Browser
+
+    key = "k" * 40
+    api = Browser(server.url)
+    _, body = api.request(
+        "/subscribe",
+        method="POST",
+        data={"channel": "x"},
+        headers={"X-Realtime-Socket-Key": key},
+    )
+    connection_id = json.loads(body)["connection_id"]
+    socket = Browser(server.url).connect(
+        None,
+        cookie="",
+        origin=None,
+        query=f"socket_connection_id={connection_id}&socket_key={key}",
+    )
+    try:
+        assert call(socket, "/subscribe-me")["body"]["connection_id"] == connection_id
+        realtime.push("yes", "via-call")
+        assert socket.receive() == {"channel": "via-call", "payload": "yes"}
+    finally:
+        socket.close()
+
+
+def test_the_connection_id_header_cannot_redirect_a_route_call(socket, browser):
+    other = browser.open("/")
+    body = call(
+        socket, "/echo", headers={"X-Socket-Connection-Id": other.connection_id}
+    )["body"]
+    assert body["connection_id"] == socket.page.connection_id

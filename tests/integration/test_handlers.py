@@ -40,6 +40,12 @@ def app():
     def not_json(message):
         return {1, 2}
 
+    @realtime.handler("when")
+    def when(message):
+        import datetime
+
+        return datetime.date(2026, 1, 2)
+
     @realtime.handler("remember")
     def remember(message):
         g.remembered = message["value"]
@@ -134,5 +140,32 @@ def test_a_flood_is_answered_with_rate_limit_errors_then_closed():
         assert browser.open("/").connect().request("ping")["body"] == "pong"
         browser.close_all()
         other.close()
+    finally:
+        server.stop()
+
+
+def test_replies_are_encoded_like_jsonify(browser):
+    socket = browser.open("/").connect()
+    assert socket.request("when")["body"] == "Fri, 02 Jan 2026 00:00:00 GMT"
+
+
+def test_malformed_messages_count_against_the_rate_limit_too():
+    app = create_app(REALTIME_MESSAGE_RATE=5, REALTIME_MESSAGE_BURST=10)
+    server = LiveServer(app)
+    try:
+        browser = Browser(server.url)
+        flooder = browser.open("/").connect()
+        for _ in range(100):
+            flooder.send("garbage")
+        replies = []
+        with pytest.raises(Exception) as info:
+            while True:
+                replies.append(flooder.receive())
+        assert getattr(info.value, "code", None) == 4029
+        codes = [r["error"]["code"] for r in replies]
+        assert codes[:10] == ["invalid_json"] * 10
+        assert set(codes[10:]) == {"rate_limited"}
+        assert len(replies) < 100
+        browser.close_all()
     finally:
         server.stop()

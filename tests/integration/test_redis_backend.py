@@ -11,7 +11,6 @@ from flask import Flask
 from flask_realtime import ConfigurationError
 from flask_realtime import Realtime
 from flask_realtime.errors import BackendUnavailable
-from flask_realtime.frames import text_frame
 
 from ..conftest import create_app
 from ..redis_server import RedisServer
@@ -19,6 +18,7 @@ from ..support import Browser
 from ..support import LiveServer
 from ..support import wait_for
 from .test_backend_contract import FakeConnection
+from .test_backend_contract import frame
 
 pytestmark = pytest.mark.redis
 
@@ -58,14 +58,14 @@ def test_redis_going_away_and_coming_back(backend, redis_server):
     backend.attach("d", connection)
     redis_server.stop()
     with pytest.raises(BackendUnavailable, match="Redis .* is unavailable"):
-        backend.publish("a", text_frame(b"1"))
+        backend.publish("a", frame(1))
     with pytest.raises(BackendUnavailable):
         backend.issue("e")
     assert connection.closed == []  # local sockets stay open
     redis_server.start()
 
     def delivered():
-        backend.publish("a", text_frame(b"2"))
+        backend.publish("a", frame(2))
         return wait_for_frames(connection)
 
     wait_for(delivered, timeout=20)

@@ -1,0 +1,110 @@
+"""Positions and bounded per-channel history, for replay after reconnects.
+
+Every push to a channel gets the next *position* of that channel, written
+``"<epoch>:<seq>"``: ``seq`` counts the channel's pushes, and ``epoch`` names
+the life of its counter, which ends when its history expires or its backend
+forgets it (a restart). A client keeps the last position of each channel; on
+reconnect, what came after it is replayed from the history, or the client is
+told plainly that it cannot be (a *gap*).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import secrets
+import typing as t
+
+from . import frames
+
+
+def new_epoch() -> str:
+    return secrets.token_urlsafe(6)
+
+
+def parse_position(position: str) -> tuple[str, int] | None:
+    epoch, sep, seq = position.rpartition(":")
+    if not sep or not epoch or not seq.isdigit():
+        return None
+    return epoch, int(seq)
+
+
+def frame_with_position(head: bytes, position: str) -> bytes:
+    """Close a push envelope begun by :func:`~flask_realtime.pushing.encode_heads`
+    with its position, and frame it."""
+    return frames.text_frame(b'%s,"position":"%s"}' % (head, position.encode()))
+
+
+def gap_frame(channel_json: bytes, position: str) -> bytes:
+    """Tells a client that messages of a channel were missed and cannot be
+    replayed; its position moves on to ``position``."""
+    return frames.text_frame(
+        b'{"channel":%s,"gap":true,"position":"%s"}' % (channel_json, position.encode())
+    )
+
+
+@dataclasses.dataclass
+class Replay:
+    """What a reconnecting socket gets for one channel before live pushes."""
+
+    #: Frames to send, oldest first.
+    frames: list[bytes]
+    #: Whether messages were missed that history no longer holds.
+    gap: bool
+    #: The position the client has once the replay is sent.
+    position: str
+
+
+def replay(
+    since: str, epoch: str, seq: int, entries: t.Sequence[tuple[int, bytes]]
+) -> Replay:
+    """Work out the replay after ``since`` from a channel's state: its epoch,
+    its last seq and the entries ``(seq, frame)`` its history still holds,
+    oldest first."""
+    current = f"{epoch}:{seq}"
+    parsed = parse_position(since)
+    if parsed is None or parsed[0] != epoch or parsed[1] > seq:
+        return Replay([], gap=True, position=current)
+    after = parsed[1]
+    if after == seq:
+        return Replay([], gap=False, position=current)
+    oldest = entries[0][0] if entries else seq + 1
+    if after + 1 < oldest:
+        return Replay([], gap=True, position=current)
+    return Replay([f for s, f in entries if s > after], gap=False, position=current)
+
+
+def is_after(position: str, resume: str) -> bool:
+    """Whether a live frame at ``position`` is new to a client resumed at
+    ``resume`` (not already in its replay)."""
+    live, resumed = parse_position(position), parse_position(resume)
+    if live is None or resumed is None or live[0] != resumed[0]:
+        return True
+    return live[1] > resumed[1]
+
+
+#: Most channels, and most characters, a client may send positions for.
+MAX_POSITIONS = 1000
+MAX_POSITIONS_LENGTH = 64 * 1024
+
+
+def parse_positions(text: str) -> dict[str, str]:
+    """Read the ``positions`` query parameter of a reconnecting socket: a
+    JSON object from channel names to positions.
+
+    :raises ValueError: with a message for the client, if it is malformed.
+    """
+    if len(text) > MAX_POSITIONS_LENGTH:
+        raise ValueError("'positions' is too long.")
+    try:
+        positions = json.loads(text)
+    except (ValueError, RecursionError) as e:
+        raise ValueError("'positions' is not valid JSON.") from e
+    if not isinstance(positions, dict) or len(positions) > MAX_POSITIONS:
+        raise ValueError(
+            f"'positions' must be an object of at most {MAX_POSITIONS} channels."
+        )
+    for channel, position in positions.items():
+        if not isinstance(position, str) or parse_position(position) is None:
+            raise ValueError(f"The position of channel {channel!r:.40} is malformed.")
+    return positions
