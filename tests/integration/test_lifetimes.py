@@ -77,3 +77,82 @@ def test_ids_that_never_connect_are_forgotten():
         assert backend.socket_count() == 0
     finally:
         server.stop()
+
+
+def test_pushes_between_render_and_connect_arrive_first(browser, realtime):
+    page = browser.open("/?channel=early")
+    realtime.push("while the page loads", "early")
+    socket = page.connect()
+    realtime.push("after connecting", "early")
+    assert socket.receive()["payload"] == "while the page loads"
+    assert socket.receive()["payload"] == "after connecting"
+
+
+def test_a_reconnect_with_positions_replays_what_was_missed(browser, realtime, app):
+    import json
+    from urllib.parse import quote
+
+    page = browser.open("/?channel=r")
+    socket = page.connect()
+    socket.request("ping")
+    realtime.push(1, "r")
+    assert socket.receive()["payload"] == 1
+    socket.drop()
+    backend = realtime._state(app).backend
+    wait_for(lambda: backend.hub.channel_count() == 0)
+    realtime.push(2, "r")
+    realtime.push(3, "r")
+    query = (
+        f"socket_connection_id={page.connection_id}"
+        f"&positions={quote(json.dumps(socket.positions))}"
+    )
+    again = browser.connect(None, query=query)
+    realtime.push(4, "r")
+    assert [again.receive()["payload"] for _ in range(3)] == [2, 3, 4]
+
+
+def test_a_reconnect_past_the_history_gets_a_gap():
+    import json
+    from urllib.parse import quote
+
+    app = create_app(REALTIME_HISTORY_SIZE=1)
+    realtime = app.extensions["realtime"]
+    server = LiveServer(app)
+    try:
+        browser = Browser(server.url)
+        page = browser.open("/?channel=g")
+        socket = page.connect()
+        realtime.push(1, "g")
+        socket.receive()
+        socket.drop()
+        backend = realtime._state(app).backend
+        wait_for(lambda: backend.hub.channel_count() == 0)
+        realtime.push(2, "g")
+        realtime.push(3, "g")
+        query = (
+            f"socket_connection_id={page.connection_id}"
+            f"&positions={quote(json.dumps(socket.positions))}"
+        )
+        again = browser.connect(None, query=query)
+        gap = again.receive()
+        assert gap["gap"] is True and gap["channel"] == "g"
+        realtime.push(4, "g")
+        assert again.receive()["payload"] == 4
+        browser.close_all()
+    finally:
+        server.stop()
+
+
+def test_malformed_positions_are_refused_before_the_handshake(browser):
+    import pytest
+    import websocket
+
+    page = browser.open("/")
+    for positions in ["nope", "[]", '{"a": 5}', '{"a": "no-colon"}', "{" * 100]:
+        with pytest.raises(websocket.WebSocketBadStatusException) as info:
+            browser.connect(
+                None,
+                query=f"socket_connection_id={page.connection_id}"
+                f"&positions={positions}",
+            )
+        assert info.value.status_code == 400
