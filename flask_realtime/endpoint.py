@@ -65,10 +65,15 @@ def check_upgrade(state: AppState) -> None:
     # compression context would undo; JSON pushes are small anyway. Without
     # this header simple-websocket does not negotiate permessage-deflate.
     request.environ.pop("HTTP_SEC_WEBSOCKET_EXTENSIONS", None)
-    if not SocketProxy.install(request.environ):
+    # Each socket holds its worker for its lifetime: a server that handles
+    # one request at a time (gunicorn's sync worker, Werkzeug without
+    # threads) would serve nothing else.
+    if not request.environ.get("wsgi.multithread") or not SocketProxy.install(
+        request.environ
+    ):
         raise RuntimeError(
-            "flask-realtime runs under Werkzeug's server and gunicorn's gthread"
-            " and gevent workers; this server's socket is not supported."
+            "flask-realtime runs under Werkzeug's threaded server and gunicorn's"
+            " gthread and gevent workers; this server is not supported."
         )
 
 

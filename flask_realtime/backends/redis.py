@@ -8,10 +8,15 @@ Keys, under a prefix (``realtime:`` by default):
   connected, after a lease its process keeps renewing, so a process that dies
   leaves nothing behind for long.
 
+- ``pos:<channel>``, a hash: the channel's ``epoch`` and last ``seq``, and
+  ``log:<channel>``, a list: its last pushes, as ``<seq> <time> <frame>``.
+  Both expire after the history TTL without pushes.
+
 Pub/sub channels:
 
-- ``channel:<name>`` carries the frames pushed to a channel, encoded once by
-  the pusher; a process subscribes only to the channels its sockets need and
+- ``channel:<name>`` carries the frames pushed to a channel, each after its
+  position and a newline, encoded once (in Redis, by the publishing script,
+  which gives the position); a process subscribes only to the channels its sockets need and
   writes the frames to them as they are.
 - ``process:<id>`` carries instructions to the process that holds a socket:
   to close it because another process took it over, or to change its
@@ -23,6 +28,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
+import os
 import random
 import threading
 import time
@@ -150,6 +156,7 @@ return {epoch, redis.call('HGET', KEYS[1], 'seq'), now, entries}
 """
 
 _REDIS_ERRORS = (redis.RedisError, OSError)
+_FORK_LOCK = threading.Lock()
 
 
 @dataclasses.dataclass
@@ -199,25 +206,42 @@ class RedisBackend(Backend):
         # A live socket's key outlives its process by about the grace period.
         self._lease = disconnect_grace + 2 * ping_interval
         self._renew_every = min(ping_interval, self._lease / 3)
-        self._process = uuid.uuid4().hex
-        self._serial = 0
         self._attach = self._redis.register_script(_ATTACH)
         self._detach = self._redis.register_script(_DETACH)
         self._change = self._redis.register_script(_CHANGE_CHANNELS)
         self._publish = self._redis.register_script(_PUBLISH)
         self._history = self._redis.register_script(_HISTORY)
-        self._lock = threading.Lock()
-        self._local: dict[str, _LocalSocket] = {}
-        self._listener: threading.Thread | None = None
-        self._pubsub: t.Any = None
-        # Redis channel names the listener must be subscribed to, and those
-        # Redis has confirmed.
-        self._wanted: set[str] = set()
-        self._confirmed: set[str] = set()
-        self._confirm = threading.Condition()
-        # Changes asked for by other processes, acknowledged once the
-        # channels they needed are confirmed: (channel names, ack key).
-        self._pending_acks: list[tuple[set[str], str]] = []
+        self._pid = 0
+        self._in_this_process()
+
+    def _in_this_process(self) -> None:
+        """Make the state that belongs to one process, once in each process.
+
+        gunicorn's ``--preload`` runs ``init_app`` before it forks the
+        workers: each worker must still get its own id, or other processes
+        could not tell them apart, and none of the parent's sockets.
+        """
+        pid = os.getpid()
+        if pid == self._pid:
+            return
+        with _FORK_LOCK:
+            if pid == self._pid:
+                return
+            self._process = uuid.uuid4().hex
+            self._serial = 0
+            self._lock = threading.Lock()
+            self._local: dict[str, _LocalSocket] = {}
+            self._listener: threading.Thread | None = None
+            self._pubsub: t.Any = None
+            # Redis channel names the listener must be subscribed to, and
+            # those Redis has confirmed.
+            self._wanted: set[str] = set()
+            self._confirmed: set[str] = set()
+            self._confirm = threading.Condition()
+            # Changes asked for by other processes, acknowledged once the
+            # channels they needed are confirmed: (channel names, ack key).
+            self._pending_acks: list[tuple[set[str], str]] = []
+            self._pid = pid
 
     # Keys and channel names.
 
@@ -285,6 +309,7 @@ class RedisBackend(Backend):
         )
         if not owner:
             return  # unknown or expired, or not connected anywhere
+        self._in_this_process()
         process = owner.decode().partition(":")[0]
         if process == self._process:
             self._apply_locally(op, digest, channels)
@@ -309,6 +334,7 @@ class RedisBackend(Backend):
         connection: Connection,
         positions: t.Mapping[str, str] | None = None,
     ) -> Connection | None:
+        self._in_this_process()
         with self._lock:
             self._serial += 1
             owner = f"{self._process}:{self._serial}"
@@ -385,6 +411,7 @@ class RedisBackend(Backend):
         return replays
 
     def detach(self, digest: str, connection: Connection, *, forget: bool) -> None:
+        self._in_this_process()
         with self._lock:
             local = self._local.get(digest)
             if local is None or local.connection is not connection:
@@ -412,6 +439,7 @@ class RedisBackend(Backend):
         self._call("push", lambda: self._publish(keys=keys, args=args))
 
     def close(self) -> None:
+        self._in_this_process()
         with self._lock:
             for local in list(self._local.values()):
                 local.connection.close(1001, "going away")

@@ -384,3 +384,26 @@ def test_push_from_many_threads_while_sockets_come_and_go(browser, realtime):
 
 def test_create_app_helper_is_independent():
     assert create_app() is not create_app()
+
+
+def test_a_server_without_concurrency_is_refused_with_a_clear_error(app, caplog):
+    import websocket
+    from werkzeug.serving import make_server
+
+    app.testing = False  # log the error instead of letting it propagate
+    server = make_server("127.0.0.1", 0, app, threaded=False)
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.05}
+    )
+    thread.start()
+    try:
+        browser = Browser(f"http://127.0.0.1:{server.server_port}")
+        page = browser.open("/")
+        with pytest.raises(websocket.WebSocketBadStatusException) as info:
+            page.connect()
+        assert info.value.status_code == 500
+        assert "gthread and gevent workers" in caplog.text
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
