@@ -16,8 +16,8 @@ Pub/sub channels:
 
 - ``channel:<name>`` carries the frames pushed to a channel, each after its
   position and a newline, encoded once (in Redis, by the publishing script,
-  which gives the position); a process subscribes only to the channels its sockets need and
-  writes the frames to them as they are.
+  which gives the position); a process subscribes only to the channels its
+  sockets need and writes the frames to them as they are.
 - ``process:<id>`` carries instructions to the process that holds a socket:
   to close it because another process took it over, or to change its
   subscriptions because a request on another process did.

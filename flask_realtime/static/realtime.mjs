@@ -36,6 +36,7 @@ var adapters_default = adapters;
 var constants_default = {
   "PROTOCOL_VERSION": 1,
   "CONNECTION_ID_PARAM": "socket_connection_id",
+  "POSITIONS_PARAM": "positions",
   "SOCKET_KEY_PARAM": "socket_key",
   "SOCKET_KEY_HEADER": "X-Realtime-Socket-Key",
   "CONNECTION_ID_HEADER": "X-Socket-Connection-Id",
@@ -67,12 +68,13 @@ var constants_default = {
 var ConnectionMonitor = class {
   /**
    * @param {Connection} connection what is watched; the monitor calls its
-   *   `sendHeartbeat()`, `stale()`, `wake(reason)`, `pageHidden()` and
-   *   `pageShown()`
+   *   `isWritable()`, `sendHeartbeat()`, `stale()`, `wake(reason)`,
+   *   `pageHidden()` and `pageShown()`
    * @param {Object} options
    * @param {number} options.heartbeatInterval ms without a frame before a
    *   ping; 0 turns the heartbeat off
-   * @param {number} options.heartbeatTimeout ms to wait after the ping
+   * @param {number} options.heartbeatTimeout ms to wait after the ping; 0
+   *   waits for ever
    */
   constructor(connection, { heartbeatInterval, heartbeatTimeout }) {
     this.connection = connection;
@@ -112,10 +114,6 @@ var ConnectionMonitor = class {
     }
     this.disconnected();
   }
-  /** The connection opened: start the heartbeat. */
-  connected() {
-    this.received();
-  }
   /** A frame arrived: the connection is alive. */
   received() {
     this.clearStaleTimer();
@@ -129,9 +127,22 @@ var ConnectionMonitor = class {
       this.idleTimer = null;
     }
   }
+  /**
+   * A socket is being opened: it must open, and answer, within
+   * `heartbeatTimeout`, or it counts as stale too.
+   */
+  connecting() {
+    this.disconnected();
+    this.startStaleTimer();
+  }
+  /** The handshake is done: ping, to learn when the server has attached it. */
+  opened() {
+    this.clearStaleTimer();
+    this.heartbeat();
+  }
   /** Send a ping now, unless one is already waiting for an answer. */
   check() {
-    if (this.staleTimer === null && this.heartbeatTimeout > 0) {
+    if (this.staleTimer === null) {
       this.heartbeat();
     }
   }
@@ -161,11 +172,14 @@ var ConnectionMonitor = class {
     }
   }
   heartbeat() {
-    if (!this.connection.isOpen()) {
+    if (!this.connection.isWritable()) {
       return;
     }
     this.connection.sendHeartbeat();
-    if (this.staleTimer === null) {
+    this.startStaleTimer();
+  }
+  startStaleTimer() {
+    if (this.staleTimer === null && this.heartbeatTimeout > 0) {
       this.staleTimer = adapters_default.setTimeout(() => {
         this.staleTimer = null;
         this.connection.stale();
@@ -306,7 +320,11 @@ var Connection = class _Connection {
   }
   /** Whether messages can be sent now. */
   isOpen() {
-    return this.state === "open" && this.ws !== null && this.ws.readyState === OPEN;
+    return this.state === "open" && this.isWritable();
+  }
+  /** Whether the socket's handshake is done and it is not closing. */
+  isWritable() {
+    return this.ws !== null && this.ws.readyState === OPEN;
   }
   /** Open the socket, unless it is open or opening. */
   open() {
@@ -318,10 +336,11 @@ var Connection = class _Connection {
     this.monitor.start();
     this.state = "connecting";
     this.attempts += 1;
-    logger_default.log("connecting to", this.url);
+    const url = typeof this.delegate.connectionUrl === "function" ? this.delegate.connectionUrl() : this.url;
+    logger_default.log("connecting to", url);
     let ws;
     try {
-      ws = new adapters_default.WebSocket(this.url);
+      ws = new adapters_default.WebSocket(url);
     } catch (error) {
       this.state = "closed";
       this.monitor.stop();
@@ -335,17 +354,13 @@ var Connection = class _Connection {
       return;
     }
     this.ws = ws;
+    this.monitor.connecting();
     ws.onopen = () => this.handleOpen(ws);
     ws.onmessage = (event) => this.handleMessage(ws, event);
     ws.onerror = () => this.handleError(ws);
     ws.onclose = (event) => this.handleClose(ws, event);
   }
-  /**
-   * Close for good (until `open()` is called again).
-   *
-   * @param {number} [code=1000] 1000 makes the server forget the page's id
-   * @param {string} [reason=""]
-   */
+  /** Close for good (until `open()`); with code 1000 the server forgets the id. */
   close(code = constants_default.CLOSE_NORMAL, reason = "") {
     this.shutdown(code, reason);
     this.monitor.stop();
@@ -365,8 +380,10 @@ var Connection = class _Connection {
   }
   // Called by the ConnectionMonitor.
   sendHeartbeat() {
-    this.heartbeats += 1;
-    this.send(JSON.stringify({ action: "ping", id: `heartbeat-${this.heartbeats}` }));
+    if (this.isWritable()) {
+      this.heartbeats += 1;
+      this.ws.send(JSON.stringify({ action: "ping", id: `heartbeat-${this.heartbeats}` }));
+    }
   }
   stale() {
     logger_default.log("no answer to the heartbeat: dropping the connection");
@@ -421,9 +438,11 @@ var Connection = class _Connection {
     return ws;
   }
   handleOpen(ws) {
-    if (ws !== this.ws) {
-      return;
+    if (ws === this.ws) {
+      this.monitor.opened();
     }
+  }
+  attached() {
     const reconnected = this.everOpened;
     const attempts = this.attempts;
     this.state = "open";
@@ -431,7 +450,6 @@ var Connection = class _Connection {
     this.openedAt = adapters_default.now();
     this.attempts = 0;
     logger_default.log("open", reconnected ? `again after ${attempts} attempt(s)` : "");
-    this.monitor.connected();
     this.delegate.connectionOpened({ reconnected, attempts });
   }
   handleMessage(ws, event) {
@@ -439,6 +457,9 @@ var Connection = class _Connection {
       return;
     }
     this.monitor.received();
+    if (this.state === "connecting") {
+      this.attached();
+    }
     if (typeof event.data !== "string") {
       return;
     }
@@ -501,6 +522,37 @@ function closeQuietly(ws, code, reason) {
     ws.close(code, reason);
   } catch {
   }
+}
+
+// js/src/encoding.js
+function encodeMessage(message, maxSize) {
+  let text;
+  try {
+    text = JSON.stringify(message);
+  } catch (error) {
+    throw new RealtimeError(
+      RealtimeError.codes.INVALID_MESSAGE,
+      `The message cannot be encoded as JSON: ${error.message}`
+    );
+  }
+  const size = text.length * 3 <= maxSize ? text.length : new TextEncoder().encode(text).length;
+  if (size > maxSize) {
+    throw new RealtimeError(
+      RealtimeError.codes.MESSAGE_TOO_BIG,
+      `The message is ${size} bytes, more than the ${maxSize} bytes the server accepts.`
+    );
+  }
+  return text;
+}
+function routePath(uri, base) {
+  if (typeof uri !== "string" || uri === "") {
+    throw new TypeError('The uri must be a path such as "/messages".');
+  }
+  const url = new URL(uri, base);
+  if (url.origin !== new URL(base).origin) {
+    throw new RealtimeError(constants_default.ERROR_INVALID_CALL, `${uri} is not on this site.`);
+  }
+  return url.pathname + url.search;
 }
 
 // js/src/http_fallback.js
@@ -674,6 +726,42 @@ var Listeners = class {
   }
 };
 
+// js/src/options.js
+var defaults = Object.freeze({
+  /** ms to wait for a reply to `call()` or `send()`. */
+  timeout: 1e4,
+  /** ms: the ceiling of the first reconnect delay; it doubles each attempt. */
+  reconnectInitial: 500,
+  /** ms: the ceiling of every reconnect delay. */
+  reconnectMax: 3e4,
+  /** ms without any frame before the client pings; 0 turns pings off. */
+  heartbeatInterval: 2e4,
+  /** ms to wait for any frame after a ping before reconnecting; 0: for ever. */
+  heartbeatTimeout: 1e4,
+  /** How many messages may wait while disconnected. */
+  sendBufferSize: 100,
+  /** Largest message, in bytes of UTF-8 (REALTIME_MAX_MESSAGE_SIZE). */
+  maxMessageSize: 64 * 1024,
+  /** Whether `call()` uses fetch while the socket is not open. */
+  httpFallback: false,
+  /** Whether to reload the page when the server refuses its id. */
+  reloadOnRefused: true,
+  /** ms: at most one such reload in this period, per tab. */
+  reloadInterval: 1e4,
+  /** Log to the console. */
+  debug: false
+});
+var events = Object.freeze([
+  "open",
+  "close",
+  "reconnecting",
+  "reconnected",
+  "missed",
+  "error",
+  "refused",
+  "replaced"
+]);
+
 // js/src/page.js
 var RELOAD_KEY = "flask-realtime:reloaded-at";
 function claimReload(interval) {
@@ -844,16 +932,12 @@ var Client = class _Client {
     this.events = new Listeners();
     this.pending = /* @__PURE__ */ new Map();
     this.buffer = new SendBuffer(this.options.sendBufferSize);
+    this.positions = /* @__PURE__ */ new Map();
+    this.attachedBefore = false;
     this.nextId = 1;
     this.connection = new Connection(url, this, this.options);
   }
-  /**
-   * "idle" (not connected yet), "connecting", "open", "reconnecting",
-   * "closed" (by `close()`), "refused" (close code 4001) or "replaced"
-   * (4002).
-   *
-   * @type {string}
-   */
+  /** @type {string} "idle", "connecting", "open", "reconnecting", "closed", "refused" or "replaced" */
   get state() {
     return this.connection.state;
   }
@@ -922,7 +1006,7 @@ var Client = class _Client {
   call(uri, { method = "GET", input, form = false, timeout } = {}) {
     let path;
     try {
-      path = this.routePath(uri);
+      path = routePath(uri, adapters_default.window?.location?.href ?? `${this.httpOrigin}/`);
     } catch (error) {
       return Promise.reject(error);
     }
@@ -955,7 +1039,15 @@ var Client = class _Client {
     return this.request({ ...data, action }, timeout, null);
   }
   // Private: the connection's delegate.
+  connectionUrl() {
+    if (!this.attachedBefore) {
+      return this.url;
+    }
+    const positions = JSON.stringify(Object.fromEntries(this.positions));
+    return `${this.url}&${constants_default.POSITIONS_PARAM}=${encodeURIComponent(positions)}`;
+  }
   connectionOpened({ reconnected, attempts }) {
+    this.attachedBefore = true;
     for (const push of this.buffer.drain()) {
       this.pending.set(push.id, push);
       this.connection.send(push.text);
@@ -976,7 +1068,14 @@ var Client = class _Client {
         this.events.emit("error", new RealtimeError(code, message, frame));
       }
     } else if (typeof frame.channel === "string") {
-      this.channels.emit(frame.channel, frame.payload, frame);
+      if (typeof frame.position === "string") {
+        this.positions.set(frame.channel, frame.position);
+      }
+      if (frame.gap === true) {
+        this.events.emit("missed", { channel: frame.channel, position: frame.position });
+      } else {
+        this.channels.emit(frame.channel, frame.payload, frame);
+      }
     }
   }
   connectionClosed(info) {
@@ -1018,16 +1117,9 @@ var Client = class _Client {
     }
     let text;
     try {
-      text = JSON.stringify({ ...message, id });
+      text = encodeMessage({ ...message, id }, this.options.maxMessageSize);
     } catch (error) {
-      return Promise.reject(new RealtimeError(codes.INVALID_MESSAGE, `The message cannot be encoded as JSON: ${error.message}`));
-    }
-    const size = byteLength(text, this.options.maxMessageSize);
-    if (size > this.options.maxMessageSize) {
-      return Promise.reject(new RealtimeError(
-        codes.MESSAGE_TOO_BIG,
-        `The message is ${size} bytes, more than the ${this.options.maxMessageSize} bytes the server accepts.`
-      ));
+      return Promise.reject(error);
     }
     return new Promise((resolve, reject) => {
       const push = new Push(id, text, resolve, reject);
@@ -1050,60 +1142,11 @@ var Client = class _Client {
       });
     });
   }
-  routePath(uri) {
-    if (typeof uri !== "string" || uri === "") {
-      throw new TypeError('The uri must be a path such as "/messages".');
-    }
-    const location = adapters_default.window?.location;
-    const base = typeof location?.href === "string" ? location.href : `${this.httpOrigin}/`;
-    const url = new URL(uri, base);
-    if (url.origin !== new URL(base).origin) {
-      throw new RealtimeError(constants_default.ERROR_INVALID_CALL, `${uri} is not on this site.`);
-    }
-    return url.pathname + url.search;
-  }
 };
-Client.defaults = Object.freeze({
-  /** ms to wait for a reply to `call()` or `send()`. */
-  timeout: 1e4,
-  /** ms: the ceiling of the first reconnect delay; it doubles each attempt. */
-  reconnectInitial: 500,
-  /** ms: the ceiling of every reconnect delay. */
-  reconnectMax: 3e4,
-  /** ms without any frame before the client pings; 0 turns pings off. */
-  heartbeatInterval: 2e4,
-  /** ms to wait for any frame after a ping before reconnecting. */
-  heartbeatTimeout: 1e4,
-  /** How many messages may wait while disconnected. */
-  sendBufferSize: 100,
-  /** Largest message, in bytes of UTF-8 (REALTIME_MAX_MESSAGE_SIZE). */
-  maxMessageSize: 64 * 1024,
-  /** Whether `call()` uses fetch while the socket is not open. */
-  httpFallback: false,
-  /** Whether to reload the page when the server refuses its id. */
-  reloadOnRefused: true,
-  /** ms: at most one such reload in this period, per tab. */
-  reloadInterval: 1e4,
-  /** Log to the console. */
-  debug: false
-});
-Client.events = Object.freeze([
-  "open",
-  "close",
-  "reconnecting",
-  "reconnected",
-  "error",
-  "refused",
-  "replaced"
-]);
+Client.defaults = defaults;
+Client.events = events;
 function closedError(state) {
   return new RealtimeError(codes.CLOSED, `The client is ${state}: nothing more is sent.`);
-}
-function byteLength(text, limit) {
-  if (text.length * 3 <= limit) {
-    return text.length;
-  }
-  return new TextEncoder().encode(text).length;
 }
 
 // js/src/index.js

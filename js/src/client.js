@@ -11,7 +11,9 @@
 //   off()
 //
 // Messages sent while the socket is down wait in a bounded buffer and go out
-// when it opens; with `httpFallback: true`, `call()` uses fetch instead.
+// when it opens; with `httpFallback: true`, `call()` uses fetch instead. After
+// a reconnect the server replays what the page missed on its channels, or,
+// when its history no longer has it, says so with a "missed" event.
 
 import adapters from "./adapters.js"
 import constants from "./constants.js"
@@ -21,6 +23,7 @@ import { RealtimeError } from "./errors.js"
 import { fetchRoute } from "./http_fallback.js"
 import { Listeners } from "./listeners.js"
 import logger from "./logger.js"
+import { defaults, events } from "./options.js"
 import { claimReload, reloadPage } from "./page.js"
 import { Push } from "./push.js"
 import { SendBuffer } from "./send_buffer.js"
@@ -53,17 +56,14 @@ export class Client {
     this.events = new Listeners()
     this.pending = new Map()
     this.buffer = new SendBuffer(this.options.sendBufferSize)
+    // The last position of each channel, for the replay after a reconnect.
+    this.positions = new Map()
+    this.attachedBefore = false
     this.nextId = 1
     this.connection = new Connection(url, this, this.options)
   }
 
-  /**
-   * "idle" (not connected yet), "connecting", "open", "reconnecting",
-   * "closed" (by `close()`), "refused" (close code 4001) or "replaced"
-   * (4002).
-   *
-   * @type {string}
-   */
+  /** @type {string} "idle", "connecting", "open", "reconnecting", "closed", "refused" or "replaced" */
   get state() {
     return this.connection.state
   }
@@ -137,8 +137,7 @@ export class Client {
   call(uri, { method = "GET", input, form = false, timeout } = {}) {
     let path
     try {
-      const location = adapters.window?.location
-      path = routePath(uri, typeof location?.href === "string" ? location.href : `${this.httpOrigin}/`)
+      path = routePath(uri, adapters.window?.location?.href ?? `${this.httpOrigin}/`)
     } catch (error) {
       return Promise.reject(error)
     }
@@ -174,7 +173,17 @@ export class Client {
 
   // Private: the connection's delegate.
 
+  connectionUrl() {
+    if (!this.attachedBefore) {
+      return this.url
+    }
+    // Even an empty object: without it, the server replays nothing.
+    const positions = JSON.stringify(Object.fromEntries(this.positions))
+    return `${this.url}&${constants.POSITIONS_PARAM}=${encodeURIComponent(positions)}`
+  }
+
   connectionOpened({ reconnected, attempts }) {
+    this.attachedBefore = true
     for (const push of this.buffer.drain()) {
       this.pending.set(push.id, push)
       this.connection.send(push.text)
@@ -196,7 +205,14 @@ export class Client {
         this.events.emit("error", new RealtimeError(code, message, frame))
       }
     } else if (typeof frame.channel === "string") {
-      this.channels.emit(frame.channel, frame.payload, frame)
+      if (typeof frame.position === "string") {
+        this.positions.set(frame.channel, frame.position)
+      }
+      if (frame.gap === true) {
+        this.events.emit("missed", { channel: frame.channel, position: frame.position })
+      } else {
+        this.channels.emit(frame.channel, frame.payload, frame)
+      }
     }
   }
 
@@ -270,36 +286,11 @@ export class Client {
   }
 }
 
-/** Every option, with its default. */
-Client.defaults = Object.freeze({
-  /** ms to wait for a reply to `call()` or `send()`. */
-  timeout: 10000,
-  /** ms: the ceiling of the first reconnect delay; it doubles each attempt. */
-  reconnectInitial: 500,
-  /** ms: the ceiling of every reconnect delay. */
-  reconnectMax: 30000,
-  /** ms without any frame before the client pings; 0 turns pings off. */
-  heartbeatInterval: 20000,
-  /** ms to wait for any frame after a ping before reconnecting. */
-  heartbeatTimeout: 10000,
-  /** How many messages may wait while disconnected. */
-  sendBufferSize: 100,
-  /** Largest message, in bytes of UTF-8 (REALTIME_MAX_MESSAGE_SIZE). */
-  maxMessageSize: 64 * 1024,
-  /** Whether `call()` uses fetch while the socket is not open. */
-  httpFallback: false,
-  /** Whether to reload the page when the server refuses its id. */
-  reloadOnRefused: true,
-  /** ms: at most one such reload in this period, per tab. */
-  reloadInterval: 10000,
-  /** Log to the console. */
-  debug: false
-})
+/** Every option, with its default: see options.js. */
+Client.defaults = defaults
 
 /** The names `onEvent()` accepts. */
-Client.events = Object.freeze([
-  "open", "close", "reconnecting", "reconnected", "error", "refused", "replaced"
-])
+Client.events = events
 
 function closedError(state) {
   return new RealtimeError(codes.CLOSED, `The client is ${state}: nothing more is sent.`)

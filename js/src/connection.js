@@ -79,10 +79,14 @@ export class Connection {
     this.monitor.start()
     this.state = "connecting"
     this.attempts += 1
-    logger.log("connecting to", this.url)
+    // The delegate may add to the URL: the positions to replay from.
+    const url = typeof this.delegate.connectionUrl === "function"
+      ? this.delegate.connectionUrl()
+      : this.url
+    logger.log("connecting to", url)
     let ws
     try {
-      ws = new adapters.WebSocket(this.url)
+      ws = new adapters.WebSocket(url)
     } catch (error) {
       // A malformed URL or a forbidden port: retrying cannot help.
       this.state = "closed"
@@ -94,18 +98,14 @@ export class Connection {
       return
     }
     this.ws = ws
+    this.monitor.connecting()
     ws.onopen = () => this.handleOpen(ws)
     ws.onmessage = (event) => this.handleMessage(ws, event)
     ws.onerror = () => this.handleError(ws)
     ws.onclose = (event) => this.handleClose(ws, event)
   }
 
-  /**
-   * Close for good (until `open()` is called again).
-   *
-   * @param {number} [code=1000] 1000 makes the server forget the page's id
-   * @param {string} [reason=""]
-   */
+  /** Close for good (until `open()`); with code 1000 the server forgets the id. */
   close(code = constants.CLOSE_NORMAL, reason = "") {
     this.shutdown(code, reason)
     this.monitor.stop()
@@ -198,7 +198,7 @@ export class Connection {
   handleOpen(ws) {
     if (ws === this.ws) {
       // Open once the first frame arrives; a heartbeat timeout if none does.
-      this.monitor.check()
+      this.monitor.opened()
     }
   }
 

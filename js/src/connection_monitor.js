@@ -6,7 +6,8 @@
 //   pings are invisible to JavaScript). When still nothing at all has arrived
 //   `heartbeatTimeout` ms after that, the connection is stale: a laptop that
 //   slept, a network that changed, a proxy that dropped it silently. The
-//   connection is then dropped and reopened.
+//   connection is then dropped and reopened. A handshake that hangs is given
+//   up after `heartbeatTimeout` the same way.
 // - `online`, and the tab becoming visible: reconnect now rather than at the
 //   end of the backoff delay; when connected, check the connection with a
 //   ping.
@@ -18,7 +19,8 @@
 //     heartbeatInterval: 20000, heartbeatTimeout: 10000
 //   })
 //   monitor.start()          // listens to the page's events
-//   monitor.check()          // on open: ping, and expect an answer
+//   monitor.connecting()     // the socket must open in time...
+//   monitor.opened()         // ...and answer a ping in time
 //   monitor.received()       // on each frame: the heartbeat starts over
 
 import adapters from "./adapters.js"
@@ -90,6 +92,21 @@ export class ConnectionMonitor {
     }
   }
 
+  /**
+   * A socket is being opened: it must open, and answer, within
+   * `heartbeatTimeout`, or it counts as stale too.
+   */
+  connecting() {
+    this.disconnected()
+    this.startStaleTimer()
+  }
+
+  /** The handshake is done: ping, to learn when the server has attached it. */
+  opened() {
+    this.clearStaleTimer()
+    this.heartbeat()
+  }
+
   /** Send a ping now, unless one is already waiting for an answer. */
   check() {
     if (this.staleTimer === null) {
@@ -130,6 +147,10 @@ export class ConnectionMonitor {
       return
     }
     this.connection.sendHeartbeat()
+    this.startStaleTimer()
+  }
+
+  startStaleTimer() {
     if (this.staleTimer === null && this.heartbeatTimeout > 0) {
       this.staleTimer = adapters.setTimeout(() => {
         this.staleTimer = null

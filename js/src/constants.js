@@ -8,6 +8,7 @@
 export default {
   "PROTOCOL_VERSION": 1,
   "CONNECTION_ID_PARAM": "socket_connection_id",
+  "POSITIONS_PARAM": "positions",
   "SOCKET_KEY_PARAM": "socket_key",
   "SOCKET_KEY_HEADER": "X-Realtime-Socket-Key",
   "CONNECTION_ID_HEADER": "X-Socket-Connection-Id",

@@ -327,3 +327,52 @@ test("a close listener may close the client: then no reconnect", (t) => {
   t.mock.timers.tick(120000)
   assert.equal(FakeWebSocket.instances.length, 1)
 })
+
+test("the first connection sends no positions; a reconnect sends the last of each channel", (t) => {
+  const { realtime, ws } = connected(t)
+  assert.equal(ws.url, URL)
+  ws.serverSend({ channel: "chat", payload: 1, position: "e1:1" })
+  ws.serverSend({ channel: "chat", payload: 2, position: "e1:2" })
+  ws.serverSend({ channel: "news", payload: 3, position: "e2:7" })
+  ws.serverSend({ channel: "old", payload: 4 })
+  ws.serverClose(1006)
+  t.mock.timers.tick(375)
+  const positions = { chat: "e1:2", news: "e2:7" }
+  assert.equal(
+    FakeWebSocket.last.url,
+    `${URL}&positions=${encodeURIComponent(JSON.stringify(positions))}`
+  )
+  assert.deepEqual(
+    JSON.parse(new globalThis.URL(FakeWebSocket.last.url).searchParams.get("positions")),
+    positions
+  )
+  assert.equal(realtime.state, "connecting")
+})
+
+test("a reconnect with nothing received still sends positions, empty", (t) => {
+  connected(t)
+  FakeWebSocket.last.serverClose(1006)
+  t.mock.timers.tick(375)
+  assert.equal(FakeWebSocket.last.url, `${URL}&positions=%7B%7D`)
+})
+
+test("a connection that never attached is retried without positions", (t) => {
+  const { realtime } = client(t)
+  realtime.connect()
+  FakeWebSocket.last.serverClose(1006)
+  t.mock.timers.tick(375)
+  assert.equal(FakeWebSocket.last.url, URL)
+})
+
+test("a gap frame is a missed event, keeps its position, and reaches no listener", (t) => {
+  const { realtime, events, ws } = connected(t)
+  const got = []
+  realtime.on("chat", (payload) => got.push(payload))
+  ws.serverSend({ channel: "chat", gap: true, position: "e1:57" })
+  ws.serverSend({ channel: "chat", payload: "next", position: "e1:58" })
+  assert.deepEqual(got, ["next"])
+  assert.deepEqual(events.filter(([name]) => name === "missed"), [
+    ["missed", { channel: "chat", position: "e1:57" }]
+  ])
+  assert.equal(realtime.positions.get("chat"), "e1:58")
+})

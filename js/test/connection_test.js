@@ -59,6 +59,25 @@ test("opens the socket at the URL; open once the server has answered", (t) => {
   connection.close()
 })
 
+test("a handshake that hangs is given up after the heartbeat timeout", (t) => {
+  setup(t)
+  const record = recorder()
+  const connection = new Connection(URL, record.delegate, { ...Client.defaults, heartbeatTimeout: 500 })
+  connection.open()
+  t.mock.timers.tick(499)
+  assert.equal(connection.state, "connecting")
+  t.mock.timers.tick(1)
+  assert.equal(connection.state, "reconnecting")
+  assert.deepEqual(FakeWebSocket.last.closedWith, { code: 4000, reason: "heartbeat timeout" })
+  t.mock.timers.tick(375)
+  assert.equal(FakeWebSocket.instances.length, 2)
+  FakeWebSocket.last.serverOpen()
+  assert.equal(connection.state, "open")
+  t.mock.timers.tick(10000)
+  assert.equal(connection.state, "open")
+  connection.close()
+})
+
 test("a push before the ping's reply also shows the socket is attached", (t) => {
   setup(t)
   const record = recorder()

@@ -125,9 +125,11 @@ def browser() -> t.Iterator[Browser]:
     autouse ``no_leaked_threads`` fixture takes its first snapshot.
     """
     try:
+        from playwright.sync_api import expect
         from playwright.sync_api import sync_playwright
     except ImportError:
         require("the playwright Python package (pip install -e '.[e2e]')")
+    expect.set_options(timeout=TIMEOUT)
     if not os.access(CHROMIUM, os.X_OK):
         require(f"{CHROMIUM} (Debian's chromium package: apt-get install chromium)")
     with sync_playwright() as playwright:
@@ -155,7 +157,7 @@ def server(app: Flask) -> t.Iterator[LiveServer]:
 # expect these, and only these.
 SOCKET_FAILURE = re.compile(
     r"WebSocket connection to 'ws://127\.0\.0\.1:\d+/_realtime\?"
-    r"socket_connection_id=[A-Za-z0-9_-]+' failed"
+    r"socket_connection_id=[A-Za-z0-9_-]+(&positions=[^'\s]*)?' failed"
 )
 
 
@@ -173,11 +175,17 @@ class Pages:
         self.socket_failures_expected = False
 
     def open(
-        self, path: str = "/rooms/lobby", *, options: dict[str, t.Any] | None = None
+        self,
+        path: str = "/rooms/lobby",
+        *,
+        options: dict[str, t.Any] | None = None,
+        javascript: bool = True,
     ) -> Page:
         """A new page in a new context, showing ``path``; ``options`` become
         ``window.realtimeOptions`` before any of the page's scripts run."""
-        context = self.browser.new_context(base_url=self.server.url)
+        context = self.browser.new_context(
+            base_url=self.server.url, java_script_enabled=javascript
+        )
         context.set_default_timeout(TIMEOUT)
         self.contexts.append(context)
         if options is not None:

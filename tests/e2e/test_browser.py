@@ -27,10 +27,11 @@ if t.TYPE_CHECKING:
     from .conftest import LiveServer
     from .conftest import Pages
 
-#: Short heartbeat and backoff, so that a dead connection is noticed and
-#: replaced within a second or two (the defaults are 20 s + 10 s, and 0.5 s
-#: doubling to 30 s).
-FAST = {"heartbeatInterval": 500, "heartbeatTimeout": 500, "reconnectMax": 1000}
+#: Short heartbeat and backoff, so that a dead connection is noticed within
+#: 3 s and retried at least every second (the defaults are 20 s + 10 s, and
+#: 0.5 s doubling to 30 s). Not shorter: a loaded CI machine may take a
+#: second to answer a ping.
+FAST = {"heartbeatInterval": 1000, "heartbeatTimeout": 2000, "reconnectMax": 1000}
 
 
 def expect(target: t.Any) -> t.Any:
@@ -56,6 +57,21 @@ def post(page: Page, text: str, author: str = "ann") -> None:
     page.click("#post button")
     expect(page.locator("input[name=text]")).to_have_value("", timeout=TIMEOUT)
     expect(page.locator("#error")).to_have_text("")
+
+
+def record_reconnects(page: Page) -> None:
+    """Keep the page's reconnect attempts in ``window.attempts``."""
+    page.evaluate(
+        """() => {
+            window.attempts = []
+            realtime.onEvent("reconnecting", ({ attempt }) => attempts.push(attempt))
+        }"""
+    )
+
+
+def wait_for_failed_attempts(page: Page) -> None:
+    """Wait until a reconnect attempt has failed: the second is scheduled."""
+    page.wait_for_function("window.attempts.includes(2)", timeout=TIMEOUT)
 
 
 def messages(page: Page) -> t.Any:
@@ -144,7 +160,10 @@ def test_a_page_that_goes_offline_reconnects_and_receives_again(
     pages: Pages, app: Flask
 ):
     pages.socket_failures_expected = True
-    page = pages.open("/rooms/lobby", options=FAST)
+    # A reconnect delay of 15 to 30 s: only the browser's "online" event can
+    # bring it back within the test's timeouts.
+    slow_retries = {**FAST, "reconnectInitial": 30_000, "reconnectMax": 30_000}
+    page = pages.open("/rooms/lobby", options=slow_retries)
     connected(page)
     page.evaluate(
         """() => {
@@ -161,6 +180,8 @@ def test_a_page_that_goes_offline_reconnects_and_receives_again(
     # notices that nothing arrives any more.
     page.wait_for_function("realtime.state !== 'open'", timeout=TIMEOUT)
     expect(page.locator("#status")).to_contain_text("disconnected")
+    # Back online: the client reconnects at once, without waiting out the
+    # backoff delay.
     page.context.set_offline(False)
     connected(page)
     assert page.evaluate("window.seen.slice(0, 2)") == ["close", "reconnecting"]
@@ -172,6 +193,27 @@ def test_a_page_that_goes_offline_reconnects_and_receives_again(
     expect(messages(page)).to_have_text(["after the outage"])
 
 
+def test_what_was_pushed_during_an_outage_is_replayed_after_it(
+    pages: Pages, app: Flask
+):
+    pages.socket_failures_expected = True
+    page = pages.open("/rooms/lobby", options=FAST)
+    connected(page)
+    push(app, "before")
+    expect(messages(page)).to_have_text(["before"])
+
+    page.context.set_offline(True)
+    page.wait_for_function("realtime.state !== 'open'", timeout=TIMEOUT)
+    push(app, "during")
+    page.context.set_offline(False)
+    connected(page)
+    # The client sent the last position it had; the server replayed what
+    # came after it, once.
+    expect(messages(page)).to_have_text(["before", "during"])
+    push(app, "after")
+    expect(messages(page)).to_have_text(["before", "during", "after"])
+
+
 def test_a_restarted_server_that_forgot_the_page_makes_it_reload(
     pages: Pages, server: LiveServer
 ):
@@ -180,8 +222,11 @@ def test_a_restarted_server_that_forgot_the_page_makes_it_reload(
     connected(page)
     old_id = connection_id(page)
 
+    record_reconnects(page)
+
     server.stop()
     expect(page.locator("#status")).to_contain_text("disconnected")
+    wait_for_failed_attempts(page)
     # A new process: the same code and secret key, but it knows no page.
     new_app = create_app({"TESTING": True, "SECRET_KEY": "e2e secret"})
     with page.expect_event("load", timeout=TIMEOUT):
@@ -207,8 +252,11 @@ def test_a_restarted_server_that_remembers_the_page_resumes_it(
     old_id = connection_id(page)
     page.evaluate("window.notReloaded = true")
 
+    record_reconnects(page)
+
     server.stop()
     expect(page.locator("#status")).to_contain_text("disconnected")
+    wait_for_failed_attempts(page)
     # The same app: its subscriptions outlive the connection for
     # REALTIME_DISCONNECT_GRACE.
     server.start(app)
@@ -278,8 +326,7 @@ def test_the_form_works_over_http_while_the_socket_is_down(
     watcher = pages.open("/rooms/lobby")
     connected(watcher)
     page = pages.open(
-        "/rooms/lobby",
-        options={**FAST, "reconnectInitial": 60_000, "reconnectMax": 60_000},
+        "/rooms/lobby", options={"reconnectInitial": 60_000, "reconnectMax": 60_000}
     )
     connected(page)
     # Take this page's socket down, and keep it down for a minute: the page
@@ -294,3 +341,19 @@ def test_the_form_works_over_http_while_the_socket_is_down(
         "text": "sent over http",
     }
     expect(messages(watcher)).to_have_text(["sent over http"])
+
+
+def test_without_javascript_the_form_still_posts(pages: Pages):
+    watcher = pages.open("/rooms/lobby")
+    connected(watcher)
+    page = pages.open("/rooms/lobby", javascript=False)
+    expect(page.locator("#status")).to_have_text("not connected")
+    page.fill("input[name=author]", "noscript")
+    page.fill("input[name=text]", "plain old form")
+    with page.expect_navigation():
+        page.click("#post button")
+    # The post redirected back to the room, which shows the message...
+    assert page.url.endswith("/rooms/lobby")
+    expect(messages(page)).to_have_text(["plain old form"])
+    # ...and it was pushed to the pages that have the client.
+    expect(messages(watcher)).to_have_text(["plain old form"])

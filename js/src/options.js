@@ -1,0 +1,43 @@
+// The client's options with their defaults, and the names of its events.
+// Durations are in milliseconds. A page sets options before realtime.js
+// loads; tests shrink the timings:
+//
+//   window.realtimeOptions = { httpFallback: true, heartbeatInterval: 500 }
+//   // or: createClient({ heartbeatInterval: 500, heartbeatTimeout: 500 })
+//
+// The reconnect delay before attempt n is half of
+// min(reconnectMax, reconnectInitial * 2 ** (n - 1)) plus a random part up to
+// the other half: 0.25-0.5 s, 0.5-1 s, 1-2 s ... 15-30 s with the defaults.
+// A dead connection is noticed within heartbeatInterval + heartbeatTimeout of
+// the last frame received: 30 s with the defaults.
+
+/** Every option, with its default. */
+export const defaults = Object.freeze({
+  /** ms to wait for a reply to `call()` or `send()`. */
+  timeout: 10000,
+  /** ms: the ceiling of the first reconnect delay; it doubles each attempt. */
+  reconnectInitial: 500,
+  /** ms: the ceiling of every reconnect delay. */
+  reconnectMax: 30000,
+  /** ms without any frame before the client pings; 0 turns pings off. */
+  heartbeatInterval: 20000,
+  /** ms to wait for any frame after a ping before reconnecting; 0: for ever. */
+  heartbeatTimeout: 10000,
+  /** How many messages may wait while disconnected. */
+  sendBufferSize: 100,
+  /** Largest message, in bytes of UTF-8 (REALTIME_MAX_MESSAGE_SIZE). */
+  maxMessageSize: 64 * 1024,
+  /** Whether `call()` uses fetch while the socket is not open. */
+  httpFallback: false,
+  /** Whether to reload the page when the server refuses its id. */
+  reloadOnRefused: true,
+  /** ms: at most one such reload in this period, per tab. */
+  reloadInterval: 10000,
+  /** Log to the console. */
+  debug: false
+})
+
+/** The names `Client#onEvent()` accepts. */
+export const events = Object.freeze([
+  "open", "close", "reconnecting", "reconnected", "missed", "error", "refused", "replaced"
+])
