@@ -114,3 +114,13 @@ def require(what: str) -> None:
     if os.environ.get("CI"):
         pytest.fail(f"{message}; in CI nothing may be skipped")
     pytest.skip(message)
+
+
+@pytest.fixture
+def redis_server() -> t.Iterator[t.Any]:
+    """A redis-server of this test's own, on a free port."""
+    from .redis_server import RedisServer
+
+    server = RedisServer()
+    yield server
+    server.stop()

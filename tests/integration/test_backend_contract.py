@@ -79,6 +79,19 @@ def frame(n, channel="a"):
     return f'{{"channel":"{channel}","payload":{n}'.encode()
 
 
+def dropped_after(backend, n, digest="d"):
+    """A socket of ``digest`` on channel "a" gets push ``n``, then its network
+    drops; returns the positions its client has."""
+    backend.issue(digest)
+    backend.subscribe(digest, ["a"])
+    first = FakeConnection()
+    backend.attach(digest, first)
+    backend.publish("a", frame(n))
+    wait_for(lambda: first.frames)
+    backend.detach(digest, first, forget=False)
+    return first.positions()
+
+
 def test_issued_ids_are_known(make_backend):
     backend = make_backend()
     backend.issue("d1")
@@ -274,14 +287,7 @@ def test_a_reconnect_without_positions_gets_live_pushes_only(make_backend):
 
 def test_history_that_no_longer_reaches_back_is_reported_as_a_gap(make_backend):
     backend = make_backend(history_size=2)
-    backend.issue("d")
-    backend.subscribe("d", ["a"])
-    first = FakeConnection()
-    backend.attach("d", first)
-    backend.publish("a", frame(1))
-    wait_for(lambda: first.frames)
-    positions = first.positions()
-    backend.detach("d", first, forget=False)
+    positions = dropped_after(backend, 1)
     for n in range(2, 6):  # four missed, two kept
         backend.publish("a", frame(n))
     again = FakeConnection()
@@ -297,12 +303,7 @@ def test_history_that_no_longer_reaches_back_is_reported_as_a_gap(make_backend):
 @pytest.mark.parametrize("position", ["other-epoch:1", "x:999999", "garbage"])
 def test_a_foreign_position_is_a_gap_never_a_partial_replay(make_backend, position):
     backend = make_backend()
-    backend.issue("d")
-    backend.subscribe("d", ["a"])
-    first = FakeConnection()
-    backend.attach("d", first)
-    backend.publish("a", frame(1))
-    backend.detach("d", first, forget=False)
+    dropped_after(backend, 1)
     again = FakeConnection()
     backend.attach("d", again, {"a": position})
     wait_for(lambda: again.frames)
@@ -312,14 +313,7 @@ def test_a_foreign_position_is_a_gap_never_a_partial_replay(make_backend, positi
 
 def test_history_expires(make_backend):
     backend = make_backend(history_ttl=0.2)
-    backend.issue("d")
-    backend.subscribe("d", ["a"])
-    first = FakeConnection()
-    backend.attach("d", first)
-    backend.publish("a", frame(1))
-    wait_for(lambda: first.frames)
-    positions = first.positions()
-    backend.detach("d", first, forget=False)
+    positions = dropped_after(backend, 1)
     backend.publish("a", frame(2))
     time.sleep(0.4)
     again = FakeConnection()
@@ -331,14 +325,7 @@ def test_history_expires(make_backend):
 
 def test_pushes_racing_a_reconnect_arrive_once_and_in_order(make_backend):
     backend = make_backend(history_size=10_000)
-    backend.issue("d")
-    backend.subscribe("d", ["a"])
-    first = FakeConnection()
-    backend.attach("d", first)
-    backend.publish("a", frame(0))
-    wait_for(lambda: first.frames)
-    positions = first.positions()
-    backend.detach("d", first, forget=False)
+    positions = dropped_after(backend, 0)
     stop = threading.Event()
     pushed = [0]
 

@@ -13,7 +13,6 @@ from flask_realtime import Realtime
 from flask_realtime.errors import BackendUnavailable
 
 from ..conftest import create_app
-from ..redis_server import RedisServer
 from ..support import Browser
 from ..support import LiveServer
 from ..support import wait_for
@@ -21,13 +20,6 @@ from .test_backend_contract import FakeConnection
 from .test_backend_contract import frame
 
 pytestmark = pytest.mark.redis
-
-
-@pytest.fixture
-def redis_server():
-    server = RedisServer()
-    yield server
-    server.stop()
 
 
 @pytest.fixture

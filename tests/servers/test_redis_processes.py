@@ -10,20 +10,12 @@ import time
 
 import pytest
 
-from ..redis_server import RedisServer
 from ..support import Browser
 from ..support import Closed
 from .test_gunicorn import Gunicorn
 from .test_gunicorn import ROOT
 
 pytestmark = [pytest.mark.servers, pytest.mark.redis]
-
-
-@pytest.fixture
-def redis_server():
-    server = RedisServer()
-    yield server
-    server.stop()
 
 
 @pytest.fixture
