@@ -1,0 +1,1 @@
+"""One WSGI application per benchmarked library, with the same push route."""
