@@ -12,6 +12,7 @@ import time
 import typing as t
 import urllib.error
 import urllib.request
+from urllib.parse import quote
 from urllib.parse import urlencode
 
 import websocket
@@ -55,6 +56,15 @@ class Page:
 
     def connect(self, **kwargs: t.Any) -> Socket:
         return self.browser.connect(self.connection_id, **kwargs)
+
+    def reconnect(self, dropped: Socket) -> Socket:
+        """Connect again after ``dropped`` lost its network, sending the
+        positions it had, as the browser client does."""
+        query = (
+            f"socket_connection_id={self.connection_id}"
+            f"&positions={quote(json.dumps(dropped.positions))}"
+        )
+        return self.browser.connect(None, query=query)
 
 
 class Browser:

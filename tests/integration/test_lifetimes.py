@@ -89,9 +89,6 @@ def test_pushes_between_render_and_connect_arrive_first(browser, realtime):
 
 
 def test_a_reconnect_with_positions_replays_what_was_missed(browser, realtime, app):
-    import json
-    from urllib.parse import quote
-
     page = browser.open("/?channel=r")
     socket = page.connect()
     socket.request("ping")
@@ -102,19 +99,12 @@ def test_a_reconnect_with_positions_replays_what_was_missed(browser, realtime, a
     wait_for(lambda: backend.hub.channel_count() == 0)
     realtime.push(2, "r")
     realtime.push(3, "r")
-    query = (
-        f"socket_connection_id={page.connection_id}"
-        f"&positions={quote(json.dumps(socket.positions))}"
-    )
-    again = browser.connect(None, query=query)
+    again = page.reconnect(socket)
     realtime.push(4, "r")
     assert [again.receive()["payload"] for _ in range(3)] == [2, 3, 4]
 
 
 def test_a_reconnect_past_the_history_gets_a_gap():
-    import json
-    from urllib.parse import quote
-
     app = create_app(REALTIME_HISTORY_SIZE=1)
     realtime = app.extensions["realtime"]
     server = LiveServer(app)
@@ -129,11 +119,7 @@ def test_a_reconnect_past_the_history_gets_a_gap():
         wait_for(lambda: backend.hub.channel_count() == 0)
         realtime.push(2, "g")
         realtime.push(3, "g")
-        query = (
-            f"socket_connection_id={page.connection_id}"
-            f"&positions={quote(json.dumps(socket.positions))}"
-        )
-        again = browser.connect(None, query=query)
+        again = page.reconnect(socket)
         gap = again.receive()
         assert gap["gap"] is True and gap["channel"] == "g"
         realtime.push(4, "g")
