@@ -135,6 +135,16 @@ def socket(browser):
     return socket
 
 
+@pytest.fixture
+def rt(realtime, app):
+    """A connected socket of the test client: where the transport is not the
+    point, no server is needed."""
+    client = realtime.test_client(app)
+    client.get("/")
+    client.connect()
+    return client
+
+
 def call(socket, uri, **fields):
     return socket.request("call-route", uri=uri, **fields)
 
@@ -196,18 +206,18 @@ def test_errors_come_back_as_replies(socket):
     assert socket.request("ping")["body"] == "pong"
 
 
-def test_redirects_are_not_followed(socket):
-    reply = call(socket, "/go")
+def test_redirects_are_not_followed(rt):
+    reply = rt.call("/go")
     assert reply["status"] == 302
     assert reply["headers"]["Location"] == "/target"
 
 
-def test_bodies_are_text_unless_json(socket):
-    assert call(socket, "/text")["body"] == "plain ☃"
-    assert call(socket, "/bad-json")["body"] == "{not json"
-    assert call(socket, "/jsonify-list")["body"] == [1, 2, 3]
-    assert call(socket, "/page")["body"].startswith("<body data-socket-connection-id")
-    head = call(socket, "/page", method="HEAD")
+def test_bodies_are_text_unless_json(rt):
+    assert rt.call("/text")["body"] == "plain ☃"
+    assert rt.call("/bad-json")["body"] == "{not json"
+    assert rt.call("/jsonify-list")["body"] == [1, 2, 3]
+    assert rt.call("/page")["body"].startswith("<body data-socket-connection-id")
+    head = rt.call("/page", method="HEAD")
     assert head["status"] == 200 and head["body"] == ""
 
 
@@ -243,10 +253,10 @@ def test_an_endless_response_is_cut_off_with_an_error(socket):
         {"uri": "/echo", "method": "POST", "form": True, "input": "text"},
     ],
 )
-def test_hostile_calls_get_a_clear_error(socket, fields):
-    reply = socket.request("call-route", **fields)
+def test_hostile_calls_get_a_clear_error(rt, fields):
+    reply = rt.send("call-route", **fields)
     assert reply["error"]["code"] == "invalid_call", reply
-    assert socket.request("ping")["body"] == "pong"
+    assert rt.send("ping")["body"] == "pong"
 
 
 def test_a_client_cannot_supply_headers_or_cookies(socket):
