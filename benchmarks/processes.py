@@ -29,7 +29,8 @@ class Target:
     """One library under one server."""
 
     name: str
-    #: How a client connects: "realtime", "socketio" or "naive".
+    #: How a client connects: "realtime", "socketio" or "naive" (a bare
+    #: WebSocket at ``/ws``: the naive loop and the measuring stick).
     protocol: str
     #: The WSGI application, as module:attribute.
     app: str
@@ -75,6 +76,20 @@ TARGETS = (
         "naive-gevent",
         "naive",
         "benchmarks.servers.naive_app:app",
+        "gevent",
+    ),
+    # The measuring stick: one frame per push, one sendall per subscriber.
+    # Its clients connect as the naive loop's do.
+    Target(
+        "stick-threaded",
+        "naive",
+        "benchmarks.servers.stick_app:app",
+        "werkzeug",
+    ),
+    Target(
+        "stick-gevent",
+        "naive",
+        "benchmarks.servers.stick_app:app",
         "gevent",
     ),
 )

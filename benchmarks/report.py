@@ -140,6 +140,18 @@ def criteria(results: Results) -> list[dict[str, t.Any]]:
         "socketio-gevent",
         0.6,
     )
+    ratio(
+        "threaded CPU/msg vs measuring stick (threaded) <= 1.5",
+        "flask-realtime-threaded",
+        "stick-threaded",
+        1.5,
+    )
+    ratio(
+        "gevent CPU/msg vs measuring stick (gevent) <= 1.5",
+        "flask-realtime-gevent",
+        "stick-gevent",
+        1.5,
+    )
     for name in ("flask-realtime-threaded", "flask-realtime-gevent"):
         p99 = _get(results.get(name, {}), "latency", "p99_ms")
         checks.append(
