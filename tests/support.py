@@ -106,6 +106,18 @@ class Browser:
         assert status == 200, (status, html)
         return Page(self, html)
 
+    def issue_with_key(self, key: str, channel: str) -> str:
+        """As a client without cookies: have the app subscribe a new id under
+        a key the client presents, and return the id."""
+        status, body = self.request(
+            "/subscribe",
+            method="POST",
+            data={"channel": channel},
+            headers={"X-Realtime-Socket-Key": key},
+        )
+        assert status == 200, (status, body)
+        return str(json.loads(body)["connection_id"])
+
     def cookie_header(self) -> str:
         return "; ".join(f"{c.name}={c.value}" for c in self.cookies)
 

@@ -293,14 +293,7 @@ def test_a_client_presented_key_carries_over_to_route_calls(server, realtime):
     from ..support import Browser
 
     key = "k" * 40
-    api = Browser(server.url)
-    _, body = api.request(
-        "/subscribe",
-        method="POST",
-        data={"channel": "x"},
-        headers={"X-Realtime-Socket-Key": key},
-    )
-    connection_id = json.loads(body)["connection_id"]
+    connection_id = Browser(server.url).issue_with_key(key, "x")
     socket = Browser(server.url).connect(
         None,
         cookie="",

@@ -147,15 +147,7 @@ def test_plain_http_get_of_the_endpoint_is_refused(browser):
 
 def test_client_presented_key_works_without_cookies(server, realtime):
     key = "k" * 40
-    api = Browser(server.url)
-    status, body = api.request(
-        "/subscribe",
-        method="POST",
-        data={"channel": "api"},
-        headers={"X-Realtime-Socket-Key": key},
-    )
-    assert status == 200
-    connection_id = __import__("json").loads(body)["connection_id"]
+    connection_id = Browser(server.url).issue_with_key(key, "api")
     socket = Browser(server.url).connect(
         connection_id, cookie="", origin=None, header=[f"X-Realtime-Socket-Key: {key}"]
     )
