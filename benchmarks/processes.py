@@ -34,7 +34,8 @@ class Target:
     protocol: str
     #: The WSGI application, as module:attribute.
     app: str
-    #: "werkzeug" (threaded) or "gevent" (gunicorn -k gevent, one worker).
+    #: "werkzeug" (threaded, as ``app.run()``), or a gunicorn worker class,
+    #: "gthread" or "gevent", with one worker.
     server: str
     env: tuple[tuple[str, str], ...] = ()
 
@@ -51,6 +52,13 @@ TARGETS = (
         "realtime",
         "benchmarks.servers.realtime_app:app",
         "gevent",
+    ),
+    # The threaded server for production: gunicorn's gthread worker.
+    Target(
+        "flask-realtime-gthread",
+        "realtime",
+        "benchmarks.servers.realtime_app:app",
+        "gthread",
     ),
     Target(
         "socketio-threading",
@@ -93,6 +101,10 @@ TARGETS = (
         "gevent",
     ),
 )
+
+
+#: The gthread worker's pool.
+GTHREAD_THREADS = 2500
 
 
 def cpu_seconds(pids: t.Iterable[int]) -> tuple[float, float]:
@@ -210,9 +222,14 @@ class Server:
                 "-m",
                 "gunicorn",
                 "--worker-class",
-                "gevent",
+                target.server,
                 "--workers",
                 "1",
+                # gthread: each socket holds a thread of the pool for its
+                # life, so the pool covers the storm's 2,000 sockets and the
+                # pages rendered meanwhile. gevent ignores it.
+                "--threads",
+                str(GTHREAD_THREADS),
                 # The default of 1,000 would cap every run at 1,000 sockets.
                 "--worker-connections",
                 "20000",
