@@ -15,8 +15,12 @@ from . import identity
 from .backends.memory import MemoryBackend
 from .errors import ConnectionIdRefused
 from .live_socket import LiveSocket
+from .protocol import CLOSE_ABNORMAL
+from .protocol import CLOSE_GOING_AWAY
 from .protocol import CLOSE_REPLACED
 from .protocol import CONNECTION_ID_PARAM
+from .signals import socket_connected
+from .signals import socket_disconnected
 
 if t.TYPE_CHECKING:
     from flask.testing import FlaskClient
@@ -140,6 +144,8 @@ class RealtimeTestClient:
             digest=digest,
             environ=environ,
         )
+        with self._live.context():
+            socket_connected.send(self.app, connection_id=connection_id)
 
     @property
     def connected(self) -> bool:
@@ -193,11 +199,22 @@ class RealtimeTestClient:
 
     def disconnect(self, *, clean: bool = True) -> None:
         """End the socket: cleanly, as when a page unloads (its subscriptions
-        end), or not, as when the network drops (they wait for a reconnect)."""
+        end), or not, as when the network drops (they wait for a reconnect).
+
+        The :data:`~flask_realtime.signals.socket_disconnected` signal is sent
+        with code 1001 (the page went away) or 1006 (the connection dropped),
+        or with the code the server closed the socket with.
+        """
         live = self._require_live()
-        self._state.backend.detach(live.digest, self._connection, forget=clean)  # type: ignore[arg-type]
+        connection = self._require_connection()
+        self._state.backend.detach(live.digest, connection, forget=clean)  # type: ignore[arg-type]
         self._connection = None
         self._live = None
+        code = connection.close_code or (CLOSE_GOING_AWAY if clean else CLOSE_ABNORMAL)
+        with live.context():
+            socket_disconnected.send(
+                self.app, connection_id=live.connection_id, code=code, clean=clean
+            )
 
     def _require_connection(self) -> _TestConnection:
         if self._connection is None:

@@ -27,13 +27,28 @@ def disconnects(app):
         yield codes
 
 
+BACKLOG = 256 * 1024
+PADDING = "x" * 10_000
+
+
+def pushes_to_overflow() -> int:
+    """Enough 10 KB pushes to fill the kernel's largest send buffer, then
+    the backlog."""
+    with open("/proc/sys/net/ipv4/tcp_wmem") as f:
+        largest_send_buffer = int(f.read().split()[2])
+    return (largest_send_buffer + BACKLOG) // len(PADDING) + 50
+
+
 @pytest.fixture
 def app():
-    # A small backlog, so that a stuck client overflows after a few pushes.
-    return create_app(REALTIME_MAX_BACKLOG=256 * 1024)
+    # A small backlog, so that a stuck client overflows after a few pushes,
+    # and a history that holds every push, so that it can catch up after.
+    return create_app(
+        REALTIME_MAX_BACKLOG=BACKLOG, REALTIME_HISTORY_SIZE=pushes_to_overflow()
+    )
 
 
-def test_a_client_that_never_reads_is_closed_and_100_others_get_everything(
+def test_a_client_that_never_reads_is_closed_100_others_get_everything_and_it_recovers(
     browser, new_browser, realtime, disconnects
 ):
     stuck_page = browser.open("/?channel=news")
@@ -51,31 +66,33 @@ def test_a_client_that_never_reads_is_closed_and_100_others_get_everything(
         for _ in range(count):
             received[index].append(readers[index].receive(timeout=60)["payload"]["n"])
 
-    # Enough to fill the kernel's largest send buffer and then the backlog.
-    with open("/proc/sys/net/ipv4/tcp_wmem") as f:
-        largest_send_buffer = int(f.read().split()[2])
-    pushes = (largest_send_buffer + 256 * 1024) // 10_000 + 50
+    pushes = pushes_to_overflow()
     threads = [
         threading.Thread(target=read_all, args=(i, pushes)) for i in range(len(readers))
     ]
     for thread in threads:
         thread.start()
-    padding = "x" * 10_000
     for n in range(pushes):
-        realtime.push({"n": n, "padding": padding}, "news")
+        realtime.push({"n": n, "padding": PADDING}, "news")
     for thread in threads:
         thread.join(120)
 
     assert all(r == list(range(pushes)) for r in received)
     wait_for(lambda: stuck_page.connection_id in disconnects)
     assert disconnects[stuck_page.connection_id] == 4008
-    # The stuck client, reading at last, finds its stream cut short.
-    got = 0
+    # The stuck client, reading at last, finds its stream cut short (its
+    # close frame too, if it read nothing for longer than the close timeout)...
+    got: list[int] = []
     with pytest.raises(Closed):
         for _ in range(pushes + 1):
-            stuck.receive(timeout=10)
-            got += 1
-    assert got < pushes
+            got.append(stuck.receive(timeout=10)["payload"]["n"])
+    assert got == list(range(len(got))) and len(got) < pushes
+    # ...and reconnecting with its positions, as the browser client does, it
+    # gets the rest, in order, before what is pushed next.
+    again = stuck_page.reconnect(stuck)
+    realtime.push({"n": pushes}, "news")
+    rest = [again.receive()["payload"]["n"] for _ in range(pushes + 1 - len(got))]
+    assert got + rest == list(range(pushes + 1))
     # The server goes on serving new clients.
     fresh = new_browser().open("/?channel=news").connect()
     fresh.request("ping")

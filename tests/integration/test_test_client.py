@@ -10,6 +10,8 @@ from flask import request
 from flask import session
 
 from flask_realtime.errors import ConnectionIdRefused
+from flask_realtime.signals import socket_connected
+from flask_realtime.signals import socket_disconnected
 
 from ..conftest import create_app
 
@@ -95,6 +97,31 @@ def test_disconnect_clean_or_not(rt, realtime):
         rt.connect()
     with pytest.raises(RuntimeError, match="not connected"):
         rt.get_received()
+
+
+def test_connect_and_disconnect_send_the_signals_in_the_socket_context(rt, app):
+    events = []
+
+    def connected(sender, connection_id):
+        events.append(("connected", connection_id, g.socket.connection_id))
+
+    def disconnected(sender, connection_id, code, clean):
+        events.append(("disconnected", connection_id, code, clean))
+
+    rt.get("/?channel=c")
+    with socket_connected.connected_to(connected, app):
+        with socket_disconnected.connected_to(disconnected, app):
+            rt.connect()
+            rt.disconnect(clean=False)
+            rt.connect()
+            rt.disconnect()
+    id_ = rt.connection_id
+    assert events == [
+        ("connected", id_, id_),
+        ("disconnected", id_, 1006, False),
+        ("connected", id_, id_),
+        ("disconnected", id_, 1001, True),
+    ]
 
 
 def test_a_second_connection_replaces_the_first(rt, app, realtime):
