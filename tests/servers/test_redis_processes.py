@@ -12,6 +12,7 @@ import pytest
 
 from ..support import Browser
 from ..support import Closed
+from ..support import Page
 from .test_gunicorn import Gunicorn
 from .test_gunicorn import ROOT
 
@@ -116,17 +117,27 @@ def test_clients_of_a_killed_process_resume_on_another(processes):
     page = browser.open("/?channel=chat")
     socket_ = page.connect()
     socket_.request("ping")
+
+    def push(server: Browser, text: str) -> None:
+        server.request("/push", method="POST", data={"text": text, "channel": "chat"})
+
+    push(browser, "before")
+    assert socket_.receive()["payload"] == {"text": "before"}
     a.kill()  # SIGKILL: no clean-up at all
     with pytest.raises(Closed):
         socket_.receive(timeout=10)
     socket_.close()
-    again = on(b, browser).connect(page.connection_id)
+    on_b = on(b, browser)
+    push(on_b, "while away")
+    # Reconnecting to B with the positions it had, the page gets what it
+    # missed, then what comes next.
+    again = Page(on_b, page.html).reconnect(socket_)
     try:
-        assert again.request("ping")["body"] == "pong"
-        on(b, browser).request(
-            "/push", method="POST", data={"text": "still here", "channel": "chat"}
-        )
-        assert again.receive() == {"channel": "chat", "payload": {"text": "still here"}}
+        push(on_b, "still here")
+        assert [again.receive()["payload"]["text"] for _ in range(2)] == [
+            "while away",
+            "still here",
+        ]
     finally:
         again.close()
 
