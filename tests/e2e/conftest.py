@@ -141,8 +141,12 @@ def browser() -> t.Iterator[Browser]:
 
 
 @pytest.fixture
-def app() -> Flask:
-    return create_app({"TESTING": True, "SECRET_KEY": "e2e secret"})
+def app(request: pytest.FixtureRequest) -> Flask:
+    """The example app; ``@pytest.mark.app_config(NAME=value)`` adds to its
+    configuration."""
+    marker = request.node.get_closest_marker("app_config")
+    extra = marker.kwargs if marker else {}
+    return create_app({"TESTING": True, "SECRET_KEY": "e2e secret", **extra})
 
 
 @pytest.fixture

@@ -11,6 +11,7 @@ import json
 import threading
 import typing as t
 
+import pytest
 import websocket
 
 from example_app import create_app
@@ -212,6 +213,35 @@ def test_what_was_pushed_during_an_outage_is_replayed_after_it(
     expect(messages(page)).to_have_text(["before", "during"])
     push(app, "after")
     expect(messages(page)).to_have_text(["before", "during", "after"])
+
+
+@pytest.mark.app_config(REALTIME_HISTORY_SIZE=1)
+def test_a_page_away_longer_than_the_history_is_told_what_it_missed(
+    pages: Pages, app: Flask
+):
+    pages.socket_failures_expected = True
+    page = pages.open("/rooms/lobby", options=FAST)
+    connected(page)
+    page.evaluate(
+        """() => {
+            window.missed = []
+            realtime.onEvent("missed", ({ channel }) => missed.push(channel))
+        }"""
+    )
+    push(app, "before")
+    expect(messages(page)).to_have_text(["before"])
+
+    page.context.set_offline(True)
+    page.wait_for_function("realtime.state !== 'open'", timeout=TIMEOUT)
+    push(app, "one")
+    push(app, "two")  # the history holds one message: "one" is gone
+    page.context.set_offline(False)
+    page.wait_for_function("window.missed.length > 0", timeout=TIMEOUT)
+    assert page.evaluate("window.missed") == ["room:lobby"]
+    expect(page.locator("#status")).to_contain_text("some messages were missed")
+    # Never a partial replay: "two" is not shown without "one".
+    push(app, "after")
+    expect(messages(page)).to_have_text(["before", "after"])
 
 
 def test_a_restarted_server_that_forgot_the_page_makes_it_reload(
