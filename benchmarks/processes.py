@@ -21,6 +21,8 @@ import urllib.request
 
 import psutil
 
+from tests.redis_server import RedisServer
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
@@ -38,6 +40,9 @@ class Target:
     #: "gthread" or "gevent", with one worker.
     server: str
     env: tuple[tuple[str, str], ...] = ()
+    #: Whether the app runs on the Redis backend, with a redis-server of its
+    #: own that the run starts beside it.
+    redis: bool = False
 
 
 TARGETS = (
@@ -59,6 +64,21 @@ TARGETS = (
         "realtime",
         "benchmarks.servers.realtime_app:app",
         "gthread",
+    ),
+    # The same, on the Redis backend: each push goes through Redis and back.
+    Target(
+        "flask-realtime-redis-threaded",
+        "realtime",
+        "benchmarks.servers.realtime_app:app",
+        "werkzeug",
+        redis=True,
+    ),
+    Target(
+        "flask-realtime-redis-gevent",
+        "realtime",
+        "benchmarks.servers.realtime_app:app",
+        "gevent",
+        redis=True,
     ),
     Target(
         "socketio-threading",
@@ -208,6 +228,11 @@ class Server:
         self.target = target
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
+        #: The redis-server of a Redis target, or None.
+        self.redis = RedisServer() if target.redis else None
+        env = dict(env or {})
+        if self.redis is not None:
+            env["BENCH_REALTIME_BACKEND"] = self.redis.url
         if target.server == "werkzeug":
             command = [
                 sys.executable,
@@ -248,7 +273,7 @@ class Server:
         self.process = subprocess.Popen(
             command,
             cwd=ROOT,
-            env={**os.environ, **dict(target.env), **(env or {})},
+            env={**os.environ, **dict(target.env), **env},
             stdin=subprocess.DEVNULL,
             stdout=self._log,
             stderr=subprocess.STDOUT,
@@ -319,9 +344,17 @@ class Server:
         with urllib.request.urlopen(self.url + path, timeout=10) as response:
             response.read()
 
+    def redis_cpu_seconds(self) -> float:
+        """User and system CPU time of the redis-server so far (0 without)."""
+        if self.redis is None:
+            return 0.0
+        return sum(cpu_seconds([self.redis.pid]))
+
     def stop(self) -> None:
         _stop_group(self.process, grace=10)
         self._log.close()
+        if self.redis is not None:
+            self.redis.stop()
 
 
 class Generators:

@@ -116,11 +116,21 @@ def require(what: str) -> None:
     pytest.skip(message)
 
 
+def start_redis_server() -> t.Any:
+    """Start a redis-server of the test's own, on a free port; skip (fail in
+    CI) when there is none."""
+    from .redis_server import MISSING
+    from .redis_server import RedisServer
+
+    try:
+        return RedisServer()
+    except FileNotFoundError:
+        require(MISSING)
+
+
 @pytest.fixture
 def redis_server() -> t.Iterator[t.Any]:
     """A redis-server of this test's own, on a free port."""
-    from .redis_server import RedisServer
-
-    server = RedisServer()
+    server = start_redis_server()
     yield server
     server.stop()

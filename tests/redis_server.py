@@ -1,4 +1,5 @@
-"""A real redis-server on a free loopback port, started by the tests."""
+"""A real redis-server on a free loopback port, started by the tests and
+the benchmarks."""
 
 from __future__ import annotations
 
@@ -7,7 +8,8 @@ import socket
 import subprocess
 import time
 
-from .conftest import require
+#: What to install when redis-server is missing.
+MISSING = "redis-server (Debian package redis-server)"
 
 
 def free_port() -> int:
@@ -20,7 +22,7 @@ class RedisServer:
     def __init__(self) -> None:
         executable = shutil.which("redis-server")
         if executable is None:
-            require("redis-server (Debian package redis-server)")
+            raise FileNotFoundError(f"{MISSING} is missing")
         self._executable = executable
         self.port = free_port()
         self.url = f"redis://127.0.0.1:{self.port}/0"
@@ -55,6 +57,11 @@ class RedisServer:
             if time.monotonic() > deadline:
                 raise RuntimeError("redis-server did not start")
             time.sleep(0.02)
+
+    @property
+    def pid(self) -> int:
+        assert self._process is not None, "redis-server is stopped"
+        return self._process.pid
 
     def stop(self) -> None:
         if self._process is not None:

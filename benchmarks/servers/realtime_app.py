@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 from flask import Flask
 from flask import g
 
@@ -20,6 +22,8 @@ app.config.update(
     REALTIME_MESSAGE_RATE=1e6,
     REALTIME_MESSAGE_BURST=1_000_000,
     REALTIME_CONNECT_TIMEOUT=600,
+    # The Redis targets set this to their own redis-server.
+    REALTIME_BACKEND=os.environ.get("BENCH_REALTIME_BACKEND", "memory://"),
 )
 realtime = Realtime(app)
 

@@ -90,6 +90,12 @@ class RedisBackend(Backend):
     #: How long an attach waits for Redis to confirm a channel subscription,
     #: so that pushes made after it returns are not missed.
     subscribe_timeout = 5.0
+    #: Connections to Redis one process may open at once, the listener's
+    #: included, unless the URL says otherwise.
+    default_max_connections = 100
+    #: Seconds a command waits for a free connection before Redis counts as
+    #: unavailable.
+    pool_timeout = 5.0
 
     def __init__(
         self,
@@ -105,9 +111,18 @@ class RedisBackend(Backend):
         self.hub = LocalHub()
         self._history_size = history_size
         self._history_ttl_ms = int(history_ttl * 1000)
-        self._redis = redis.Redis.from_url(
-            url, socket_timeout=5, socket_connect_timeout=5
+        # A blocking pool: when every connection is in use (a burst of page
+        # renders under gevent, say), a command waits for one instead of
+        # failing at once. The URL's query (``?max_connections=200``) wins
+        # over these defaults.
+        pool = redis.BlockingConnectionPool.from_url(
+            url,
+            max_connections=self.default_max_connections,
+            timeout=self.pool_timeout,
+            socket_timeout=5,
+            socket_connect_timeout=5,
         )
+        self._redis = redis.Redis.from_pool(pool)  # closes the pool with it
         self._url = url
         self._prefix = prefix
         self._connect_timeout_ms = int(connect_timeout * 1000)

@@ -11,7 +11,7 @@ import pytest
 from flask_realtime.errors import ConnectionIdRefused
 from flask_realtime.frames import unframe
 
-from ..redis_server import RedisServer
+from ..conftest import start_redis_server
 from ..support import wait_for
 
 
@@ -41,7 +41,7 @@ class FakeConnection:
 @pytest.fixture(params=["memory", "redis"])
 def make_backend(request):
     made = []
-    server = RedisServer() if request.param == "redis" else None
+    server = start_redis_server() if request.param == "redis" else None
 
     def make(connect_timeout=60.0, disconnect_grace=120.0, **history):
         if server is None:

@@ -76,6 +76,41 @@ def wait_for_frames(connection, timeout=0.3):
     return True
 
 
+def test_more_commands_at_once_than_connections_wait_their_turn(redis_server):
+    from flask_realtime.backends.redis import RedisBackend
+
+    # Two connections for twenty threads: a command that finds both in use
+    # waits for one instead of failing with "Too many connections".
+    backend = RedisBackend(
+        redis_server.url + "?max_connections=2",
+        prefix="t:",
+        connect_timeout=60,
+        disconnect_grace=60,
+        ping_interval=1,
+    )
+    start = threading.Barrier(20)
+    errors: list[Exception] = []
+
+    def render_pages(thread: int) -> None:
+        start.wait()
+        for page in range(20):
+            digest = f"{thread}-{page}"
+            try:
+                backend.issue(digest)
+                backend.subscribe(digest, ["c"])
+                assert backend.is_known(digest)
+            except Exception as e:
+                errors.append(e)
+
+    threads = [threading.Thread(target=render_pages, args=(i,)) for i in range(20)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    backend.close()
+    assert errors == []
+
+
 def test_a_worker_pushes_without_starting_a_listener(redis_server):
     app = create_app(REALTIME_BACKEND=redis_server.url)
     app.extensions["realtime"].push({"x": 1}, "chat")
