@@ -205,8 +205,8 @@ class RealtimeTestClient:
         with code 1001 (the page went away) or 1006 (the connection dropped),
         or with the code the server closed the socket with.
         """
-        live = self._require_live()
         connection = self._require_connection()
+        live = self._require_live()
         self._state.backend.detach(live.digest, connection, forget=clean)  # type: ignore[arg-type]
         self._connection = None
         self._live = None

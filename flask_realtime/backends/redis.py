@@ -35,8 +35,11 @@ import time
 import typing as t
 import uuid
 from time import monotonic
+from urllib.parse import urlsplit
+from urllib.parse import urlunsplit
 
 from ..errors import BackendUnavailable
+from ..errors import ConfigurationError
 from ..errors import ConnectionIdRefused
 from ..history import new_epoch
 from ..history import Replay
@@ -65,6 +68,17 @@ if t.TYPE_CHECKING:
 logger = logging.getLogger("flask_realtime")
 
 _REDIS_ERRORS = (redis.RedisError, OSError)
+
+
+def _without_password(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    host = parts.netloc.rpartition("@")[2]
+    user = parts.username or ""
+    return urlunsplit(parts._replace(netloc=f"{user}:***@{host}"))
+
+
 _FORK_LOCK = threading.Lock()
 
 
@@ -115,15 +129,24 @@ class RedisBackend(Backend):
         # renders under gevent, say), a command waits for one instead of
         # failing at once. The URL's query (``?max_connections=200``) wins
         # over these defaults.
-        pool = redis.BlockingConnectionPool.from_url(
-            url,
-            max_connections=self.default_max_connections,
-            timeout=self.pool_timeout,
-            socket_timeout=5,
-            socket_connect_timeout=5,
-        )
+        # Errors name the URL without its password: they end up in logs.
+        self._url = _without_password(url)
+        try:
+            pool = redis.BlockingConnectionPool.from_url(
+                url,
+                max_connections=self.default_max_connections,
+                timeout=self.pool_timeout,
+                socket_timeout=5,
+                socket_connect_timeout=5,
+            )
+        except ValueError as e:
+            raise ConfigurationError(f"REALTIME_BACKEND {self._url!r}: {e}") from e
+        if pool.max_connections < 2:
+            raise ConfigurationError(
+                f"REALTIME_BACKEND {self._url!r}: max_connections must be at"
+                " least 2, as the listener holds one connection for itself."
+            )
         self._redis = redis.Redis.from_pool(pool)  # closes the pool with it
-        self._url = url
         self._prefix = prefix
         self._connect_timeout_ms = int(connect_timeout * 1000)
         self._grace_ms = max(1, int(disconnect_grace * 1000))

@@ -13,6 +13,7 @@ from flask_realtime import Realtime
 from flask_realtime.errors import BackendUnavailable
 
 from ..conftest import create_app
+from ..redis_server import free_port
 from ..support import Browser
 from ..support import LiveServer
 from ..support import wait_for
@@ -109,6 +110,44 @@ def test_more_commands_at_once_than_connections_wait_their_turn(redis_server):
         thread.join(60)
     backend.close()
     assert errors == []
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ("max_connections=many", "Invalid value for 'max_connections'"),
+        ("timeout=soon", "Invalid value for 'timeout'"),
+        ("max_connections=-3", "must be a positive integer"),
+        ("max_connections=1", "at least 2"),
+    ],
+)
+def test_a_bad_pool_in_the_url_is_a_configuration_error(query, message):
+    app = Flask(__name__)
+    app.config.update(
+        SECRET_KEY="s",
+        REALTIME_BACKEND=f"redis://app:hunter2@127.0.0.1:6379/0?{query}",
+    )
+    with pytest.raises(ConfigurationError, match=message) as info:
+        Realtime(app)
+    assert "hunter2" not in str(info.value)
+    assert "app:***@127.0.0.1" in str(info.value)
+
+
+def test_an_unreachable_redis_is_named_without_its_password():
+    from flask_realtime.backends.redis import RedisBackend
+
+    backend = RedisBackend(
+        f"redis://:hunter2@127.0.0.1:{free_port()}/0",
+        prefix="t:",
+        connect_timeout=60,
+        disconnect_grace=60,
+        ping_interval=1,
+    )
+    with pytest.raises(BackendUnavailable) as info:
+        backend.issue("d")
+    backend.close()
+    assert "hunter2" not in str(info.value)
+    assert "redis://:***@127.0.0.1" in str(info.value)
 
 
 def test_a_worker_pushes_without_starting_a_listener(redis_server):
