@@ -118,6 +118,8 @@ def serve(state: AppState, ws: t.Any) -> None:
     if replaced is not None:
         replaced.close(CLOSE_REPLACED, "replaced by a newer socket")
     g.socket._adopt(connection_id, digest)
+    limiter = state.rate_limits.acquire(digest)
+    connection.limit_pings(limiter)
     live = LiveSocket(
         app,
         state,
@@ -125,11 +127,13 @@ def serve(state: AppState, ws: t.Any) -> None:
         connection_id=connection_id,
         digest=digest,
         environ=request.environ,
+        limiter=limiter,
     )
     try:
         _send_safely(socket_connected, app, connection_id=connection_id)
         connection.run(live.receive)
     finally:
+        state.rate_limits.release(digest)
         clean = connection.closed_cleanly
         state.backend.detach(digest, connection, forget=clean)
         _send_safely(

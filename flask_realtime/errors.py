@@ -19,3 +19,7 @@ class ConnectionIdRefused(RealtimeError):
 class BackendUnavailable(RealtimeError):
     """The backend (Redis) cannot be reached: a push, a subscription or a new
     socket could not be recorded. Pushes raise it to their caller."""
+
+
+class TooManyChannels(RealtimeError, ValueError):
+    """A subscription would take a socket past ``REALTIME_MAX_CHANNELS``."""

@@ -79,6 +79,7 @@ class LiveSocket:
         connection_id: str,
         digest: str,
         environ: t.Mapping[str, t.Any],
+        limiter: RateLimiter,
     ) -> None:
         self.app = app
         self.state = state
@@ -88,9 +89,7 @@ class LiveSocket:
         #: The handshake's environ, less what belongs to the upgrade itself.
         self.environ = {k: v for k, v in environ.items() if k not in _UPGRADE_ONLY}
         self.cookies = CookieJar(environ.get("HTTP_COOKIE", ""))
-        self._limiter = RateLimiter(
-            state.settings.message_rate, state.settings.message_burst
-        )
+        self._limiter = limiter
 
     def receive(self, data: str | bytes) -> None:
         """Handle one message and write its reply. Nothing a client sends

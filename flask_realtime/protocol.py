@@ -40,6 +40,10 @@ CLOSE_INTERNAL_ERROR = 1011
 CLOSE_ID_REFUSED = 4001
 #: Another socket connected with the same connection id and took its place.
 CLOSE_REPLACED = 4002
+#: The session the socket was opened in ended (logout, ``session.clear()``)
+#: or the application called ``realtime.disconnect()`` for one of its
+#: channels. Its id is forgotten: the client must not reconnect with it.
+CLOSE_SESSION_ENDED = 4003
 #: The client sent messages far faster than ``REALTIME_MESSAGE_RATE`` after
 #: being told it was over the limit.
 CLOSE_RATE_LIMITED = 4029
@@ -59,6 +63,9 @@ ERROR_HANDLER_FAILED = "handler_failed"
 ERROR_RATE_LIMITED = "rate_limited"
 ERROR_INVALID_CALL = "invalid_call"
 ERROR_REPLY_TOO_LARGE = "reply_too_large"
+#: A route that cannot be called over the socket (``REALTIME_CALL_ENDPOINTS``
+#: leaves it out, or its view is marked ``@realtime.http_only``).
+ERROR_ROUTE_NOT_CALLABLE = "route_not_callable"
 
 #: Longest request id a client may use, in characters.
 MAX_REQUEST_ID_LENGTH = 64

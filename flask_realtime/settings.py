@@ -24,6 +24,8 @@ DEFAULTS: dict[str, t.Any] = {
     "REALTIME_HISTORY_TTL": 300,
     "REALTIME_MESSAGE_RATE": 50,
     "REALTIME_MESSAGE_BURST": 100,
+    "REALTIME_MAX_CHANNELS": 100,
+    "REALTIME_CALL_ENDPOINTS": None,
 }
 
 
@@ -45,6 +47,9 @@ class Settings:
     history_ttl: float
     message_rate: float
     message_burst: int
+    max_channels: int
+    #: Endpoints routes may be called over the socket for; None for all.
+    call_endpoints: frozenset[str] | None
 
 
 def load_settings(config: t.Mapping[str, t.Any]) -> Settings:
@@ -72,6 +77,8 @@ def load_settings(config: t.Mapping[str, t.Any]) -> Settings:
         history_ttl=_positive(config, "REALTIME_HISTORY_TTL"),
         message_rate=_positive(config, "REALTIME_MESSAGE_RATE"),
         message_burst=int(_positive(config, "REALTIME_MESSAGE_BURST", whole=True)),
+        max_channels=int(_positive(config, "REALTIME_MAX_CHANNELS", whole=True)),
+        call_endpoints=_endpoints(config),
     )
 
 
@@ -142,3 +149,19 @@ def _prefix(config: t.Mapping[str, t.Any]) -> str:
     if not isinstance(value, str) or not value or len(value) > 100:
         _fail("REALTIME_REDIS_PREFIX", value, "a string of 1 to 100 characters")
     return value
+
+
+def _endpoints(config: t.Mapping[str, t.Any]) -> frozenset[str] | None:
+    value = config["REALTIME_CALL_ENDPOINTS"]
+    if value is None:
+        return None
+    expected = (
+        "None (every route) or a list of endpoint names such as"
+        " ['post_message', 'api.*']"
+    )
+    if isinstance(value, str) or not isinstance(value, t.Iterable):
+        _fail("REALTIME_CALL_ENDPOINTS", value, expected)
+    names = frozenset(value)
+    if not all(isinstance(name, str) and name for name in names):
+        _fail("REALTIME_CALL_ENDPOINTS", value, expected)
+    return names

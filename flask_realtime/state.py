@@ -7,6 +7,7 @@ import typing as t
 from .backends import create_backend
 from .pushing import check_channels
 from .pushing import encode_heads
+from .ratelimit import RateLimits
 from .settings import Settings
 from .signals import message_pushed
 
@@ -24,6 +25,8 @@ class AppState:
         #: The actions clients may send, shared by every app of an extension.
         self.handlers = handlers
         self.backend = create_backend(settings)
+        #: Each connection id's message bucket, kept across reconnects.
+        self.rate_limits = RateLimits(settings.message_rate, settings.message_burst)
 
     def push(self, app: Flask, message: t.Any, channels: tuple[t.Any, ...]) -> None:
         names = check_channels(channels, "push")

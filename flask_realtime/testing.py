@@ -19,6 +19,7 @@ from .protocol import CLOSE_ABNORMAL
 from .protocol import CLOSE_GOING_AWAY
 from .protocol import CLOSE_REPLACED
 from .protocol import CONNECTION_ID_PARAM
+from .ratelimit import RateLimiter
 from .signals import socket_connected
 from .signals import socket_disconnected
 
@@ -143,6 +144,9 @@ class RealtimeTestClient:
             connection_id=connection_id,
             digest=digest,
             environ=environ,
+            limiter=RateLimiter(
+                self._state.settings.message_rate, self._state.settings.message_burst
+            ),
         )
         with self._live.context():
             socket_connected.send(self.app, connection_id=connection_id)
