@@ -99,7 +99,7 @@ def serve(state: AppState, ws: t.Any) -> None:
         ping_interval=settings.ping_interval,
         max_message_size=settings.max_message_size,
     )
-    key = identity.socket_key(create=False)
+    key = identity.socket_key(create=False, upgrade=True)
     digest = identity.digest(key, connection_id) if key else ""
     try:
         if not key:

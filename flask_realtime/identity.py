@@ -60,21 +60,25 @@ def presented_connection_id() -> str | None:
     return value if is_valid_connection_id(value) else None
 
 
-def socket_key(*, create: bool) -> str | None:
+def socket_key(*, create: bool, upgrade: bool = False) -> str | None:
     """The socket key of the current request.
 
-    A key the client presents (header or query parameter, for clients that
-    keep no cookies) wins over the session's. With ``create``, a session
-    without a key gets a new one.
+    The session's key, if it holds one: a session never adopts a key the
+    client presents, or a link could plant a key of an attacker's choosing
+    in a logged-in user's page. Otherwise a key the client presents itself
+    (clients that keep no cookies): in the ``X-Realtime-Socket-Key`` header,
+    which a cross-site request cannot set, or, on the upgrade request alone
+    (``upgrade``), whose Origin is checked, in the ``socket_key`` query
+    parameter. With ``create``, a session without either gets a new key.
     """
-    presented = request.headers.get(SOCKET_KEY_HEADER) or request.args.get(
-        SOCKET_KEY_PARAM
-    )
-    if presented is not None:
-        return presented if _PRESENTED_KEY.match(presented) else None
     key = session.get(SESSION_KEY_FIELD)
     if isinstance(key, str):
         return key
+    presented = request.headers.get(SOCKET_KEY_HEADER)
+    if presented is None and upgrade:
+        presented = request.args.get(SOCKET_KEY_PARAM)
+    if presented is not None:
+        return presented if _PRESENTED_KEY.match(presented) else None
     if not create:
         return None
     key = secrets.token_urlsafe(32)

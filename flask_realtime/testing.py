@@ -128,7 +128,7 @@ class RealtimeTestClient:
         # Werkzeug's own way to put the test client's cookies on a request.
         self.http._add_cookies_to_wsgi(environ)
         with self.app.request_context(environ):
-            key = identity.socket_key(create=False)
+            key = identity.socket_key(create=False, upgrade=True)
         if key is None:
             raise ConnectionIdRefused(connection_id)
         digest = identity.digest(key, connection_id)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 
 import pytest
@@ -179,3 +180,72 @@ def test_malformed_presented_key_is_refused(server, key):
         headers={"X-Realtime-Socket-Key": key},
     )
     assert status == 400
+
+
+def test_a_link_cannot_plant_a_key_in_a_logged_in_users_page(
+    browser, new_browser, realtime
+):
+    # The attacker gets an id under a key of their own choosing and opens it.
+    key = "a" * 40
+    attacker = new_browser()
+    attacker_id = attacker.issue_with_key(key, "bait")
+    attacker_socket = attacker.connect(
+        attacker_id, cookie="", origin=None, header=[f"X-Realtime-Socket-Key: {key}"]
+    )
+    attacker_socket.request("ping")
+    # The victim already has a session that holds a key...
+    victim_page = browser.open("/?channel=lobby")
+    # ...and is made to load a link carrying the attacker's key and id. Its
+    # route subscribes "the page's socket" to the victim's private channel.
+    browser.open(
+        f"/?channel=user:victim&socket_key={key}&socket_connection_id={attacker_id}"
+    )
+    realtime.push("victim's secret", "user:victim")
+    realtime.push("marker", "bait")
+    # The attacker's socket gets its own channel's message and nothing else.
+    assert attacker_socket.receive() == {"channel": "bait", "payload": "marker"}
+    victim = victim_page.connect()
+    assert victim.request("ping")["body"] == "pong"
+
+
+def test_a_link_cannot_plant_a_key_in_a_session_without_one(new_browser, realtime):
+    key = "b" * 40
+    attacker = new_browser()
+    attacker_id = attacker.issue_with_key(key, "bait")
+    attacker_socket = attacker.connect(
+        attacker_id, cookie="", origin=None, header=[f"X-Realtime-Socket-Key: {key}"]
+    )
+    attacker_socket.request("ping")
+    victim = new_browser()  # no session yet
+    page = victim.open(
+        f"/?channel=user:victim&socket_key={key}&socket_connection_id={attacker_id}"
+    )
+    # The victim's page got an id of its own, under a key of its own session.
+    assert page.connection_id != attacker_id
+    realtime.push("victim's secret", "user:victim")
+    realtime.push("marker", "bait")
+    assert attacker_socket.receive() == {"channel": "bait", "payload": "marker"}
+    own = page.connect()
+    assert own.receive()["payload"] == "victim's secret"
+
+
+def test_a_session_with_a_key_never_adopts_a_presented_one(browser, new_browser):
+    browser.open("/")  # the session now holds a key
+    key = "c" * 40
+    api = new_browser()
+    api_id = api.issue_with_key(key, "api")
+    # The header, with the session's cookie: the session's key wins, so the
+    # id issued under the presented key is not this session's.
+    status, body = browser.request(
+        "/subscribe",
+        method="POST",
+        data={"channel": "api", "socket_connection_id": api_id},
+        headers={"X-Realtime-Socket-Key": key},
+    )
+    assert status == 200
+    assert json.loads(body)["connection_id"] != api_id
+    # On the upgrade, too: the session's key decides, and the id is refused.
+    socket = browser.connect(
+        None, query=f"socket_connection_id={api_id}&socket_key={key}"
+    )
+    assert socket.receive_close().code == 4001
