@@ -29,10 +29,13 @@ from .protocol import CLEAN_CLOSE_CODES
 from .protocol import CLOSE_ABNORMAL
 from .protocol import CLOSE_MESSAGE_TOO_BIG
 from .protocol import CLOSE_NO_STATUS
+from .protocol import CLOSE_RATE_LIMITED
 from .protocol import CLOSE_SLOW_CONSUMER
 
+if t.TYPE_CHECKING:
+    from .ratelimit import RateLimiter
+
 _POLL_SLICE = 1.0
-_CLOSE_OPCODE_BYTE = 0x88
 
 
 def _nonblocking_socket(sock: t.Any) -> _socket.socket | None:
@@ -95,7 +98,15 @@ class Connection:
         self._wake: threading.Event = ws.event
         self._input_room = threading.Event()
         self._backlog: deque[bytes] = deque()
+        # Bytes waiting to be written, control frames included.
         self._backlog_size = 0
+        # The answer to the client's latest ping, if not yet written: one is
+        # enough (RFC 6455, 5.5.3), so a ping flood cannot queue more.
+        self._pong = b""
+        self._limiter: RateLimiter | None = None
+        # The thread handling a message right now, and a close it asked for.
+        self._handling: int | None = None
+        self._close_after_reply: tuple[int, str] | None = None
         self._writing = False
         self._closing = False
         self._broken = False
@@ -111,6 +122,13 @@ class Connection:
     def closed_cleanly(self) -> bool:
         """Whether the client closed on purpose (page unload or refresh)."""
         return self.closed_by_client and self.close_code in CLEAN_CLOSE_CODES
+
+    def limit_pings(self, limiter: RateLimiter) -> None:
+        """Make each ping the client sends take a token from ``limiter``,
+        like a message: a ping over the limit gets no answer, and a flood
+        closes the connection with
+        :data:`~flask_realtime.protocol.CLOSE_RATE_LIMITED`."""
+        self._limiter = limiter
 
     # Called from any thread.
 
@@ -131,19 +149,20 @@ class Connection:
                 if sent == len(frame):
                     return
                 frame = frame[sent:]
-            if self._broken:
-                pass  # nothing more to write; just wake the connection thread
-            elif self._backlog_size + len(frame) > self._max_backlog:
-                self._backlog.clear()
-                self._backlog_size = 0
-                self._queue_close(CLOSE_SLOW_CONSUMER, "slow consumer")
-            else:
-                self._backlog.append(frame)
-                self._backlog_size += len(frame)
+            if not self._broken:  # else just wake the connection thread
+                self._enqueue(frame)
         self._wake.set()
 
     def close(self, code: int, reason: str = "") -> None:
-        """Close with ``code`` after what is already queued has been written."""
+        """Close with ``code`` after what is already queued has been written.
+
+        Asked while the connection's own thread handles a message (a logout
+        route called over the socket ends its own session), the close waits
+        until that message's reply is queued, so the client gets both.
+        """
+        if self._handling is not None and self._handling == threading.get_ident():
+            self._close_after_reply = self._close_after_reply or (code, reason)
+            return
         with self._lock:
             self._queue_close(code, reason)
         self._wake.set()
@@ -182,10 +201,19 @@ class Connection:
 
     def _handle_input(self, on_message: t.Callable[[str | bytes], None]) -> None:
         buffer = self._ws.input_buffer
-        while buffer and not self._closing:
-            message = buffer.pop(0)
+        while not self._closing:
+            try:
+                message = buffer.pop(0)
+            except IndexError:  # empty, or emptied by the reader on a close
+                return
             self._input_room.set()
-            on_message(message)
+            self._handling = threading.get_ident()
+            try:
+                on_message(message)
+            finally:
+                self._handling = None
+            if self._close_after_reply is not None:
+                self.close(*self._close_after_reply)
 
     def _seconds_to_next_deadline(self) -> float:
         deadline = min(self._next_ping, self._last_received + 2 * self._ping_interval)
@@ -196,10 +224,11 @@ class Connection:
     def _flush(self) -> None:
         while True:
             with self._lock:
-                if not self._backlog or self._broken:
+                if not (self._backlog or self._pong) or self._broken:
                     self._writing = False
                     return
-                data = b"".join(self._backlog)
+                data = self._pong + b"".join(self._backlog)
+                self._pong = b""
                 self._backlog.clear()
                 self._backlog_size = 0
                 self._writing = True
@@ -248,6 +277,7 @@ class Connection:
         with self._lock:
             self._closing = True
             self._backlog.clear()
+            self._pong = b""
             if self.close_code is None:
                 self.close_code = CLOSE_ABNORMAL
         self._input_room.set()
@@ -287,51 +317,89 @@ class Connection:
 
     # Internals shared by both sides; the lock is held by the caller.
 
+    def _enqueue(self, frame: bytes) -> None:
+        if self._backlog_size + len(frame) > self._max_backlog:
+            self._backlog.clear()
+            self._backlog_size = 0
+            self._pong = b""
+            self._queue_close(CLOSE_SLOW_CONSUMER, "slow consumer")
+        else:
+            self._backlog.append(frame)
+            self._backlog_size += len(frame)
+
     def _queue_close(self, code: int, reason: str) -> None:
         if self._closing:
             return
         self._closing = True
         self.close_code = code
-        self._backlog.append(frames.close_frame(code, reason))
+        self._append_close(frames.close_frame(code, reason))
+
+    def _append_close(self, frame: bytes) -> None:
+        # Past the backlog limit too: a close frame is small, and the last.
+        self._backlog.append(frame)
+        self._backlog_size += len(frame)
         self._abort_at = monotonic() + self.close_timeout
 
     def _write_control(self, data: bytes) -> None:
-        """Queue a control frame: it may go out even after a close is queued."""
+        """Queue a ping of ours, counted against the backlog limit."""
         with self._lock:
-            if self._broken:
+            if self._broken or self._closing:
                 return
-            self._backlog.append(data)
+            self._enqueue(data)
         self._wake.set()
 
     # Called by simple-websocket's reader thread through SocketProxy.
 
     def _reader_recv(self, size: int) -> bytes:
         buffer = self._ws.input_buffer
-        # Once closing, read on regardless: the client's close reply is
-        # behind whatever it sent before, and input is no longer handled.
         while len(buffer) >= self.max_pending_messages and not self._closing:
             self._input_room.clear()
             if len(buffer) >= self.max_pending_messages:
                 self._input_room.wait(_POLL_SLICE)
+        if self._closing:
+            # Read on, since the client's close reply is behind whatever it
+            # sent before; but input is no longer handled, so drop it.
+            buffer.clear()
         data: bytes = self._sock.recv(size)
         self._last_received = monotonic()
         return data
 
     def _reader_send(self, data: bytes) -> int:
-        # Pongs, and close frames: simple-websocket writes a close of its own
-        # only for an oversized message; every other close it writes answers
-        # the client's. Once our own close is queued, a second one must not
-        # follow it.
-        if data[0] == _CLOSE_OPCODE_BYTE:
-            with self._lock:
-                if self._closing:
-                    return len(data)
-                self._closing = True
-                code = int.from_bytes(data[2:4], "big") if len(data) >= 4 else 0
-                self.close_code = code or CLOSE_NO_STATUS
-                self.closed_by_client = code != CLOSE_MESSAGE_TOO_BIG
-        self._write_control(data)
+        # Pongs, and close frames, several in one write when one read brought
+        # several pings.
+        for opcode, frame in frames.split(data):
+            if opcode == frames.OPCODE_PONG:
+                self._answer_ping(frame)
+            elif opcode == frames.OPCODE_CLOSE:
+                self._reply_close(frame)
         return len(data)
+
+    def _answer_ping(self, pong: bytes) -> None:
+        limiter = self._limiter
+        if limiter is not None and not limiter.take():
+            if limiter.exhausted:
+                self.close(CLOSE_RATE_LIMITED, "rate limit exceeded")
+            return  # over the limit: no answer
+        with self._lock:
+            if self._closing or self._broken:
+                return
+            self._backlog_size += len(pong) - len(self._pong)
+            self._pong = pong
+        self._wake.set()
+
+    def _reply_close(self, frame: bytes) -> None:
+        # simple-websocket writes a close of its own only for an oversized
+        # message; every other close it writes answers the client's. Once our
+        # own close is queued, a second one must not follow it.
+        with self._lock:
+            if self._closing or self._broken:
+                return
+            self._closing = True
+            code = int.from_bytes(frame[2:4], "big") if len(frame) >= 4 else 0
+            self.close_code = code or CLOSE_NO_STATUS
+            self.closed_by_client = code != CLOSE_MESSAGE_TOO_BIG
+            self._append_close(frame)
+        self._wake.set()
 
     def _reader_stopped(self) -> None:
         self._reader_done = True

@@ -15,6 +15,10 @@ _OPCODE_CLOSE = 0x8
 _OPCODE_PING = 0x9
 _FIN = 0x80
 
+#: Opcodes of the control frames simple-websocket's reader writes.
+OPCODE_CLOSE = _OPCODE_CLOSE
+OPCODE_PONG = 0xA
+
 
 def _frame(opcode: int, payload: bytes) -> bytes:
     length = len(payload)
@@ -55,3 +59,23 @@ def unframe(frame: bytes) -> tuple[int, bytes]:
         (length,) = struct.unpack_from("!Q", frame, 2)
         offset = 10
     return opcode, frame[offset : offset + length]
+
+
+def split(data: bytes) -> list[tuple[int, bytes]]:
+    """Split unmasked server frames, written back to back, into ``(opcode,
+    frame)`` pairs. simple-websocket's reader answers every ping of one read
+    in a single write, a close reply possibly among them."""
+    found = []
+    offset = 0
+    while offset + 2 <= len(data):
+        length, start = data[offset + 1] & 0x7F, offset + 2
+        if length == 126:
+            (length,) = struct.unpack_from("!H", data, start)
+            start += 2
+        elif length == 127:
+            (length,) = struct.unpack_from("!Q", data, start)
+            start += 8
+        end = start + length
+        found.append((data[offset] & 0x0F, data[offset:end]))
+        offset = end
+    return found

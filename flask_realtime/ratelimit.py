@@ -74,7 +74,9 @@ class RateLimits:
                 limiter, users = self._live[digest]
             else:
                 resting = self._resting.pop(digest, None)
-                limiter = resting[0] if resting else RateLimiter(self._rate, self._burst)
+                limiter = (
+                    resting[0] if resting else RateLimiter(self._rate, self._burst)
+                )
                 users = 0
             self._live[digest] = (limiter, users + 1)
             return limiter
