@@ -20,6 +20,7 @@ def create_backend(settings: Settings) -> Backend:
             disconnect_grace=settings.disconnect_grace,
             history_size=settings.history_size,
             history_ttl=settings.history_ttl,
+            max_channels=settings.max_channels,
         )
     if scheme in ("redis", "rediss", "unix"):
         try:
@@ -35,6 +36,7 @@ def create_backend(settings: Settings) -> Backend:
             ping_interval=settings.ping_interval,
             history_size=settings.history_size,
             history_ttl=settings.history_ttl,
+            max_channels=settings.max_channels,
         )
     raise ConfigurationError(
         f"REALTIME_BACKEND {settings.backend!r} names an unknown backend;"

@@ -17,8 +17,13 @@ class Backend:
     after the connect timeout, one in grace after the disconnect grace.
     """
 
-    def issue(self, digest: str) -> None:
-        """Remember a newly issued id; it must connect within the timeout."""
+    def issue(self, digest: str, session: str = "") -> None:
+        """Remember a newly issued id; it must connect within the timeout.
+
+        ``session`` names the browser session it was issued in (see
+        :func:`~flask_realtime.identity.session_tag`), so that
+        :meth:`disconnect` can end the session's sockets.
+        """
         raise NotImplementedError
 
     def is_known(self, digest: str) -> bool:
@@ -26,6 +31,11 @@ class Backend:
         raise NotImplementedError
 
     def subscribe(self, digest: str, channels: t.Collection[str]) -> None:
+        """Subscribe the digest's socket to channels.
+
+        :raises ~flask_realtime.errors.TooManyChannels: if that would take it
+            past ``REALTIME_MAX_CHANNELS``; then nothing changes.
+        """
         raise NotImplementedError
 
     def unsubscribe(self, digest: str, channels: t.Collection[str]) -> None:
@@ -59,6 +69,16 @@ class Backend:
         """Give a push to ``channel`` the channel's next position, keep it in
         the channel's history and deliver it to every subscriber. ``head`` is
         the envelope begun by :func:`~flask_realtime.pushing.encode_heads`."""
+        raise NotImplementedError
+
+    def disconnect(
+        self, *, channels: t.Collection[str] = (), sessions: t.Collection[str] = ()
+    ) -> None:
+        """Forget every socket subscribed to any of ``channels`` or issued in
+        any of ``sessions``, wherever it is, and close the connected ones
+        with :data:`~flask_realtime.protocol.CLOSE_SESSION_ENDED`. Pending
+        sockets and those waiting for a reconnect are forgotten too, so their
+        ids are refused from now on."""
         raise NotImplementedError
 
     def close(self) -> None:

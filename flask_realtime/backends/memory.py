@@ -10,11 +10,13 @@ from collections import deque
 from time import monotonic
 
 from ..errors import ConnectionIdRefused
+from ..errors import TooManyChannels
 from ..history import frame_with_position
 from ..history import new_epoch
 from ..history import Replay
 from ..history import replay
 from ..hub import LocalHub
+from ..protocol import CLOSE_SESSION_ENDED
 from .base import Backend
 from .base import replay_plan
 
@@ -31,6 +33,8 @@ class _Socket:
     #: forgotten; None while a connection is attached.
     expires_at: float | None = None
     attached_before: bool = False
+    #: The browser session it was issued in.
+    session: str = ""
 
 
 @dataclasses.dataclass
@@ -55,8 +59,10 @@ class MemoryBackend(Backend):
         disconnect_grace: float,
         history_size: int = 100,
         history_ttl: float = 300,
+        max_channels: int = 100,
     ) -> None:
         self.hub = LocalHub()
+        self._max_channels = max_channels
         self._connect_timeout = connect_timeout
         self._disconnect_grace = disconnect_grace
         self._history_size = history_size
@@ -72,11 +78,11 @@ class MemoryBackend(Backend):
         # forgotten, and the sweep skips those.
         self._deadlines: list[tuple[float, str]] = []
 
-    def issue(self, digest: str) -> None:
+    def issue(self, digest: str, session: str = "") -> None:
         with self._lock:
             now = monotonic()
             self._sweep(now)
-            self._sockets[digest] = _Socket()
+            self._sockets[digest] = _Socket(session=session)
             self._expire_later(digest, now + self._connect_timeout)
 
     def is_known(self, digest: str) -> bool:
@@ -90,6 +96,8 @@ class MemoryBackend(Backend):
             if socket is None:
                 return
             new = {c: p for c, p in positions.items() if c not in socket.channels}
+            if len(socket.channels) + len(new) > self._max_channels:
+                raise TooManyChannels(self._max_channels)
             socket.channels.update(new)
             if socket.connection is not None:
                 self.hub.add(socket.connection, new)
@@ -143,6 +151,25 @@ class MemoryBackend(Backend):
             else:
                 self._expire_later(digest, now + self._disconnect_grace)
             self._sweep(now)
+
+    def disconnect(
+        self, *, channels: t.Collection[str] = (), sessions: t.Collection[str] = ()
+    ) -> None:
+        # A scan: ending sessions is rare next to pushes, which it spares an
+        # index to keep up to date.
+        ended: list[Connection] = []
+        with self._lock:
+            for digest, socket in list(self._sockets.items()):
+                if socket.session not in sessions and socket.channels.keys().isdisjoint(
+                    channels
+                ):
+                    continue
+                del self._sockets[digest]
+                if socket.connection is not None:
+                    self.hub.remove(socket.connection, socket.channels)
+                    ended.append(socket.connection)
+        for connection in ended:
+            connection.close(CLOSE_SESSION_ENDED, "session ended")
 
     def publish(self, channel: str, head: bytes) -> None:
         with self._push_lock:

@@ -41,18 +41,23 @@ from urllib.parse import urlunsplit
 from ..errors import BackendUnavailable
 from ..errors import ConfigurationError
 from ..errors import ConnectionIdRefused
+from ..errors import TooManyChannels
 from ..history import new_epoch
 from ..history import Replay
 from ..history import replay
 from ..hub import LocalHub
 from ..protocol import CLOSE_REPLACED
+from ..protocol import CLOSE_SESSION_ENDED
 from .base import Backend
 from .base import replay_plan
 from .redis_scripts import ATTACH
 from .redis_scripts import CHANGE_CHANNELS
 from .redis_scripts import DETACH
+from .redis_scripts import END
 from .redis_scripts import HISTORY
+from .redis_scripts import ISSUE
 from .redis_scripts import PUBLISH
+from .redis_scripts import RENEW
 
 try:
     import redis
@@ -121,8 +126,10 @@ class RedisBackend(Backend):
         ping_interval: float,
         history_size: int = 100,
         history_ttl: float = 300,
+        max_channels: int = 100,
     ) -> None:
         self.hub = LocalHub()
+        self._max_channels = max_channels
         self._history_size = history_size
         self._history_ttl_ms = int(history_ttl * 1000)
         # A blocking pool: when every connection is in use (a burst of page
@@ -153,6 +160,9 @@ class RedisBackend(Backend):
         # A live socket's key outlives its process by about the grace period.
         self._lease = disconnect_grace + 2 * ping_interval
         self._renew_every = min(ping_interval, self._lease / 3)
+        self._issue = self._redis.register_script(ISSUE)
+        self._renew = self._redis.register_script(RENEW)
+        self._end = self._redis.register_script(END)
         self._attach = self._redis.register_script(ATTACH)
         self._detach = self._redis.register_script(DETACH)
         self._change = self._redis.register_script(CHANGE_CHANNELS)
@@ -198,6 +208,10 @@ class RedisBackend(Backend):
     def _channel(self, name: str) -> str:
         return f"{self._prefix}channel:{name}"
 
+    def _owned_by(self, digest: str, owner: str) -> bool:
+        current = self._redis.hget(self._key(digest), "owner")
+        return isinstance(current, bytes) and current.decode() == owner
+
     def _position_key(self, name: str) -> str:
         return f"{self._prefix}pos:{name}"
 
@@ -217,16 +231,14 @@ class RedisBackend(Backend):
 
     # Backend.
 
-    def issue(self, digest: str) -> None:
-        key = self._key(digest)
-
-        def issue() -> None:
-            pipe = self._redis.pipeline()
-            pipe.hset(key, "issued", "1")
-            pipe.pexpire(key, self._connect_timeout_ms)
-            pipe.execute()
-
-        self._call("issue a connection id", issue)
+    def issue(self, digest: str, session: str = "") -> None:
+        self._call(
+            "issue a connection id",
+            lambda: self._issue(
+                keys=[self._key(digest)],
+                args=[self._prefix, digest, session, self._connect_timeout_ms],
+            ),
+        )
 
     def is_known(self, digest: str) -> bool:
         return bool(
@@ -246,14 +258,18 @@ class RedisBackend(Backend):
     ) -> None:
         args: list[t.Any] = [
             op,
-            self._position_key(""),
+            self._prefix,
+            digest,
             new_epoch(),
             self._history_ttl_ms,
+            self._max_channels,
         ]
         owner = self._call(
             "change subscriptions",
             lambda: self._change(keys=[self._key(digest)], args=[*args, *channels]),
         )
+        if owner == -1:
+            raise TooManyChannels(self._max_channels)
         if not owner:
             return  # unknown or expired, or not connected anywhere
         self._in_this_process()
@@ -288,7 +304,8 @@ class RedisBackend(Backend):
         result = self._call(
             "attach a socket",
             lambda: self._attach(
-                keys=[self._key(digest)], args=[owner, int(self._lease * 1000)]
+                keys=[self._key(digest)],
+                args=[owner, int(self._lease * 1000), self._prefix, digest],
             ),
         )
         if result is None:
@@ -310,6 +327,11 @@ class RedisBackend(Backend):
             self._want(opened)
             self._start_listener()
         self._await_confirmation(opened, control=True)
+        # Ended (realtime.disconnect, a logout) between the attach and the
+        # subscription to this process's control channel, whose word of it
+        # was then missed?
+        if not self._call("attach a socket", lambda: self._owned_by(digest, owner)):
+            connection.close(CLOSE_SESSION_ENDED, "session ended")
         if since:
             # Read after the listener is subscribed: what is pushed meanwhile
             # is held by the hub, and dropped there if the replay has it.
@@ -368,7 +390,13 @@ class RedisBackend(Backend):
         try:
             self._detach(
                 keys=[self._key(digest)],
-                args=[local.owner, "1" if forget else "0", self._grace_ms],
+                args=[
+                    local.owner,
+                    "1" if forget else "0",
+                    self._grace_ms,
+                    self._prefix,
+                    digest,
+                ],
             )
         except _REDIS_ERRORS:
             # The key's lease runs out by itself.
@@ -384,6 +412,33 @@ class RedisBackend(Backend):
             self._channel(channel),
         ]
         self._call("push", lambda: self._publish(keys=keys, args=args))
+
+    def disconnect(
+        self, *, channels: t.Collection[str] = (), sessions: t.Collection[str] = ()
+    ) -> None:
+        args: list[str] = [self._prefix]
+        for channel in channels:
+            args += ["members", channel]
+        for session in sessions:
+            args += ["session", session]
+        connected = self._call("end sockets", lambda: self._end(args=args))
+        self._in_this_process()
+        notices = self._redis.pipeline(transaction=False)
+        for digest, owner in ((d.decode(), o.decode()) for d, o in connected):
+            process = owner.partition(":")[0]
+            if process == self._process:
+                self._end_local(digest, owner)
+            else:
+                message = {"op": "end", "digest": digest, "owner": owner}
+                notices.publish(self._control(process), json.dumps(message))
+        if len(notices):
+            self._call("reach the sockets' processes", notices.execute)
+
+    def _end_local(self, digest: str, owner: str) -> None:
+        with self._lock:
+            local = self._local.get(digest)
+        if local is not None and local.owner == owner:
+            local.connection.close(CLOSE_SESSION_ENDED, "session ended")
 
     def close(self) -> None:
         self._in_this_process()
@@ -528,12 +583,18 @@ class RedisBackend(Backend):
         pipe = self._redis.pipeline(transaction=False)
         lease_ms = int(self._lease * 1000)
         for digest in digests:
-            pipe.pexpire(self._key(digest), lease_ms)
+            self._renew(
+                keys=[self._key(digest)],
+                args=[self._prefix, digest, lease_ms],
+                client=pipe,
+            )
         pipe.execute()
 
     def _on_control(self, message: dict[str, t.Any]) -> None:
         digest = message["digest"]
-        if message["op"] == "replace":
+        if message["op"] == "end":
+            self._end_local(digest, message["owner"])
+        elif message["op"] == "replace":
             with self._lock:
                 local = self._local.get(digest)
             if local is not None and local.owner == message["owner"]:

@@ -43,14 +43,14 @@ def make_backend(request):
     made = []
     server = start_redis_server() if request.param == "redis" else None
 
-    def make(connect_timeout=60.0, disconnect_grace=120.0, **history):
+    def make(connect_timeout=60.0, disconnect_grace=120.0, **options):
         if server is None:
             from flask_realtime.backends.memory import MemoryBackend
 
             backend = MemoryBackend(
                 connect_timeout=connect_timeout,
                 disconnect_grace=disconnect_grace,
-                **history,
+                **options,
             )
         else:
             from flask_realtime.backends.redis import RedisBackend
@@ -61,7 +61,7 @@ def make_backend(request):
                 connect_timeout=connect_timeout,
                 disconnect_grace=disconnect_grace,
                 ping_interval=1,
-                **history,
+                **options,
             )
         made.append(backend)
         return backend
@@ -345,3 +345,88 @@ def test_pushes_racing_a_reconnect_arrive_once_and_in_order(make_backend):
     wait_for(lambda: len(again.frames) == pushed[0])
     assert again.frames == [("a", n) for n in range(1, pushed[0] + 1)]
     backend.detach("d", again, forget=True)
+
+
+def test_a_socket_has_at_most_max_channels(make_backend):
+    from flask_realtime.errors import TooManyChannels
+
+    backend = make_backend(max_channels=3)
+    backend.issue("d")
+    backend.subscribe("d", ["a", "b"])
+    with pytest.raises(TooManyChannels, match="at most 3 channels"):
+        backend.subscribe("d", ["c", "d"])
+    backend.subscribe("d", ["a", "b", "c"])  # two it has, one new: allowed
+    with pytest.raises(TooManyChannels):
+        backend.subscribe("d", ["e"])
+    connection = FakeConnection()
+    backend.attach("d", connection)
+    for channel in "abcde":
+        backend.publish(channel, frame(1, channel))
+    wait_for(lambda: len(connection.frames) == 3)
+    backend.publish("a", frame(2))
+    wait_for(lambda: len(connection.frames) == 4)
+    assert [c for c, _ in connection.frames] == ["a", "b", "c", "a"]
+    backend.detach("d", connection, forget=True)
+
+
+def sockets_in_every_state(backend, session="", channel="user:a"):
+    """A connected socket, a pending one and one waiting to reconnect, each
+    on ``channel`` and issued in ``session``."""
+    made = {}
+    for state in ("live", "pending", "grace"):
+        digest = f"{state}-{session}-{channel}"
+        backend.issue(digest, session)
+        backend.subscribe(digest, [channel])
+        made[state] = (digest, FakeConnection())
+    backend.attach(*made["live"])
+    backend.attach(*made["grace"])
+    backend.detach(*made["grace"], forget=False)
+    return made
+
+
+def assert_ended(backend, made):
+    digest, live = made["live"]
+    wait_for(lambda: live.closed == [4003])
+    backend.detach(digest, live, forget=False)  # as its endpoint then does
+    for digest, _ in made.values():
+        assert not backend.is_known(digest)
+        with pytest.raises(ConnectionIdRefused):
+            backend.attach(digest, FakeConnection())
+
+
+def test_disconnect_ends_every_socket_on_a_channel(make_backend):
+    backend = make_backend()
+    ended = sockets_in_every_state(backend, channel="user:a")
+    kept = sockets_in_every_state(backend, channel="user:b")
+    backend.disconnect(channels=["user:a"])
+    assert_ended(backend, ended)
+    digest, live = kept["live"]
+    backend.publish("user:b", frame(1, "user:b"))
+    wait_for(lambda: live.frames == [("user:b", 1)])
+    assert live.closed == []
+    assert backend.is_known(kept["pending"][0]) and backend.is_known(kept["grace"][0])
+    # The channel itself lives on: a new subscriber gets its pushes.
+    backend.issue("later")
+    backend.subscribe("later", ["user:a"])
+    later = FakeConnection()
+    backend.attach("later", later)
+    backend.publish("user:a", frame(2, "user:a"))
+    wait_for(lambda: later.frames == [("user:a", 2)])
+    for digest, connection in (kept["live"], ("later", later)):
+        backend.detach(digest, connection, forget=True)
+
+
+def test_disconnect_ends_every_socket_of_a_session(make_backend):
+    backend = make_backend()
+    ended = sockets_in_every_state(backend, session="s1", channel="x")
+    kept = sockets_in_every_state(backend, session="s2", channel="x")
+    backend.disconnect(sessions=["s1"])
+    assert_ended(backend, ended)
+    digest, live = kept["live"]
+    backend.publish("x", frame(1, "x"))
+    wait_for(lambda: live.frames == [("x", 1)])
+    backend.detach(digest, live, forget=True)
+
+
+def test_disconnect_of_nothing_known_is_fine(make_backend):
+    make_backend().disconnect(channels=["nobody"], sessions=["no session"])

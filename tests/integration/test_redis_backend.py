@@ -208,3 +208,26 @@ def test_a_missing_redis_package_says_what_to_install(monkeypatch):
         ConfigurationError, match=r'pip install "flask-realtime\[redis\]"'
     ):
         Realtime(app)
+
+
+def test_disconnect_reaches_a_socket_held_by_another_process(backend, redis_server):
+    from flask_realtime.backends.redis import RedisBackend
+
+    other = RedisBackend(
+        redis_server.url,
+        prefix="t:",
+        connect_timeout=60,
+        disconnect_grace=60,
+        ping_interval=1,
+    )
+    try:
+        backend.issue("d", "session")
+        backend.subscribe("d", ["user:a"])
+        connection = FakeConnection()
+        backend.attach("d", connection)
+        other.disconnect(sessions=["session"])
+        wait_for(lambda: connection.closed == [4003])
+        assert not other.is_known("d")
+        backend.detach("d", connection, forget=False)
+    finally:
+        other.close()
