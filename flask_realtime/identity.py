@@ -14,6 +14,7 @@ import hmac
 import re
 import secrets
 
+from flask import current_app
 from flask import request
 from flask import session
 
@@ -46,6 +47,31 @@ def digest(socket_key: str, connection_id: str) -> str:
     return hmac.new(
         socket_key.encode(), connection_id.encode(), hashlib.sha256
     ).hexdigest()
+
+
+def session_tag(socket_key: str) -> str:
+    """The name a browser session's sockets are ended by. Not a connection
+    id (those are 16 characters or more), so never the digest of one."""
+    return digest(socket_key, "session")
+
+
+def ended_socket_key() -> str | None:
+    """The socket key the current request's session held when the request
+    came, if the request removed or replaced it (a logout that clears the
+    session, say): the sockets opened under it must end.
+
+    Only a modified session is looked at, and its state as it came is read
+    again from the request, once.
+    """
+    if not getattr(session, "modified", False):
+        return None
+    now = session.get(SESSION_KEY_FIELD)
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    came = app.session_interface.open_session(app, request)
+    before = came.get(SESSION_KEY_FIELD) if came is not None else None
+    if isinstance(before, str) and before != now:
+        return before
+    return None
 
 
 def presented_connection_id() -> str | None:

@@ -83,7 +83,7 @@ class PageSocket:
                 return
         connection_id = identity.new_connection_id()
         digest = identity.digest(key, connection_id)
-        backend.issue(digest)
+        backend.issue(digest, identity.session_tag(key))
         self._connection_id, self._digest = connection_id, digest
 
     def __repr__(self) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typing as t
 
+from . import identity
 from .backends import create_backend
 from .pushing import check_channels
 from .pushing import encode_heads
@@ -34,3 +35,9 @@ class AppState:
             self.backend.publish(channel, head)
         if message_pushed.receivers:
             message_pushed.send(app, message=message, channels=names)
+
+    def disconnect(self, channels: tuple[t.Any, ...]) -> None:
+        self.backend.disconnect(channels=check_channels(channels, "disconnect"))
+
+    def end_session(self, socket_key: str) -> None:
+        self.backend.disconnect(sessions=(identity.session_tag(socket_key),))
