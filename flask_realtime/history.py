@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 import secrets
 import typing as t
 
@@ -20,6 +21,12 @@ from . import frames
 
 def new_epoch() -> str:
     return secrets.token_urlsafe(6)
+
+
+# What positions look like: epochs are new_epoch()'s, sequence numbers fit
+# in 64 bits. Positions a client sends back must look the same, since they
+# may be written back into frames.
+_POSITION = re.compile(r"[A-Za-z0-9_-]{1,32}:[0-9]{1,18}\Z")
 
 
 def parse_position(position: str) -> tuple[str, int] | None:
@@ -39,7 +46,8 @@ def gap_frame(channel_json: bytes, position: str) -> bytes:
     """Tells a client that messages of a channel were missed and cannot be
     replayed; its position moves on to ``position``."""
     return frames.text_frame(
-        b'{"channel":%s,"gap":true,"position":"%s"}' % (channel_json, position.encode())
+        b'{"channel":%s,"gap":true,"position":%s}'
+        % (channel_json, json.dumps(position).encode())
     )
 
 
@@ -105,6 +113,6 @@ def parse_positions(text: str) -> dict[str, str]:
             f"'positions' must be an object of at most {MAX_POSITIONS} channels."
         )
     for channel, position in positions.items():
-        if not isinstance(position, str) or parse_position(position) is None:
+        if not isinstance(position, str) or not _POSITION.match(position):
             raise ValueError(f"The position of channel {channel!r:.40} is malformed.")
     return positions

@@ -142,3 +142,45 @@ def test_malformed_positions_are_refused_before_the_handshake(browser):
                 f"&positions={positions}",
             )
         assert info.value.status_code == 400
+
+
+def test_positions_that_could_forge_frames_are_refused(browser):
+    # A position is written back into a gap frame when history cannot be
+    # read (Redis away): one with quotes could forge fields of that frame.
+    import json
+    from urllib.parse import quote
+
+    import pytest
+    import websocket
+
+    page = browser.open("/")
+    for position in [
+        'x","payload":"forged:1',
+        "ep och:1",
+        "e:1" + "0" * 30,
+        "e" * 40 + ":1",
+        "e:-1",
+        "e:1\n",
+    ]:
+        positions = quote(json.dumps({"chat": position}))
+        with pytest.raises(websocket.WebSocketBadStatusException) as info:
+            browser.connect(
+                None,
+                query=f"socket_connection_id={page.connection_id}"
+                f"&positions={positions}",
+            )
+        assert info.value.status_code == 400
+
+
+def test_gap_frames_escape_what_they_carry():
+    import json
+
+    from flask_realtime.frames import unframe
+    from flask_realtime.history import gap_frame
+
+    frame = gap_frame(json.dumps("c").encode(), 'x","payload":"forged')
+    assert json.loads(unframe(frame)[1]) == {
+        "channel": "c",
+        "gap": True,
+        "position": 'x","payload":"forged',
+    }
