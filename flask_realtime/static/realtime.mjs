@@ -50,6 +50,7 @@ var constants_default = {
   "CLOSE_INTERNAL_ERROR": 1011,
   "CLOSE_ID_REFUSED": 4001,
   "CLOSE_REPLACED": 4002,
+  "CLOSE_SESSION_ENDED": 4003,
   "CLOSE_RATE_LIMITED": 4029,
   "CLOSE_SLOW_CONSUMER": 4008,
   "CLEAN_CLOSE_CODES": [1e3, 1001, 1005],
@@ -61,6 +62,7 @@ var constants_default = {
   "ERROR_RATE_LIMITED": "rate_limited",
   "ERROR_INVALID_CALL": "invalid_call",
   "ERROR_REPLY_TOO_LARGE": "reply_too_large",
+  "ERROR_ROUTE_NOT_CALLABLE": "route_not_callable",
   "MAX_REQUEST_ID_LENGTH": 64
 };
 
@@ -219,11 +221,28 @@ RealtimeError.codes = Object.freeze({
   INVALID_MESSAGE: "invalid_message",
   /** The connection ended after the message was sent, before its reply. */
   DISCONNECTED: "disconnected",
-  /** The client was closed, refused or replaced: it sends nothing more. */
+  /** The client was closed, refused, replaced or ended: it sends nothing more. */
   CLOSED: "closed",
   /** The HTTP request of a fallback call failed (network error). */
   NETWORK: "network"
 });
+var ENDINGS = Object.freeze({
+  closed: "the client was closed",
+  refused: "the server refused the page's connection id (close code 4001)",
+  replaced: "another socket took the page's connection id (close code 4002)",
+  ended: "the session ended, or the app disconnected one of the page's channels (close code 4003)"
+});
+function closedError(state) {
+  const why = ENDINGS[state] ?? `the client is ${state}`;
+  return new RealtimeError(RealtimeError.codes.CLOSED, `Nothing more is sent: ${why}.`);
+}
+function disconnectedError(state) {
+  const why = ENDINGS[state];
+  return new RealtimeError(
+    RealtimeError.codes.DISCONNECTED,
+    `The connection closed before the reply came${why === void 0 ? "" : `: ${why}`}.`
+  );
+}
 
 // js/src/logger.js
 var Logger = class {
@@ -297,6 +316,11 @@ var Timer = class {
 
 // js/src/connection.js
 var OPEN = 1;
+var TERMINAL_CLOSES = /* @__PURE__ */ new Map([
+  [constants_default.CLOSE_ID_REFUSED, "refused"],
+  [constants_default.CLOSE_REPLACED, "replaced"],
+  [constants_default.CLOSE_SESSION_ENDED, "ended"]
+]);
 var Connection = class _Connection {
   /**
    * @param {string} url the socket's ws:// or wss:// URL, with the id
@@ -496,12 +520,7 @@ var Connection = class _Connection {
       this.timer.reset();
     }
     this.openedAt = null;
-    let state = "reconnecting";
-    if (info.code === constants_default.CLOSE_ID_REFUSED) {
-      state = "refused";
-    } else if (info.code === constants_default.CLOSE_REPLACED) {
-      state = "replaced";
-    }
+    const state = TERMINAL_CLOSES.get(info.code) ?? "reconnecting";
     this.state = state;
     if (state !== "reconnecting") {
       this.monitor.stop();
@@ -746,7 +765,12 @@ var defaults = Object.freeze({
   httpFallback: false,
   /** Whether to reload the page when the server refuses its id. */
   reloadOnRefused: true,
-  /** ms: at most one such reload in this period, per tab. */
+  /**
+   * Whether to reload the page when its session ends (close code 4003),
+   * unless the page listens to the "ended" event: then it is the page's call.
+   */
+  reloadOnEnded: true,
+  /** ms: at most one reload (refused or ended) in this period, per tab. */
   reloadInterval: 1e4,
   /** Log to the console. */
   debug: false
@@ -759,7 +783,8 @@ var events = Object.freeze([
   "missed",
   "error",
   "refused",
-  "replaced"
+  "replaced",
+  "ended"
 ]);
 
 // js/src/page.js
@@ -907,7 +932,7 @@ var SendBuffer = class {
 
 // js/src/client.js
 var { codes } = RealtimeError;
-var TERMINAL_STATES = ["closed", "refused", "replaced"];
+var TERMINAL_STATES = ["closed", "refused", "replaced", "ended"];
 var Client = class _Client {
   /**
    * @param {string} url the socket's ws:// or wss:// URL, with the
@@ -937,7 +962,10 @@ var Client = class _Client {
     this.nextId = 1;
     this.connection = new Connection(url, this, this.options);
   }
-  /** @type {string} "idle", "connecting", "open", "reconnecting", "closed", "refused" or "replaced" */
+  /**
+   * @type {string} "idle", "connecting", "open", "reconnecting", "closed",
+   *   "refused", "replaced" or "ended"
+   */
   get state() {
     return this.connection.state;
   }
@@ -1082,7 +1110,7 @@ var Client = class _Client {
     const pending = Array.from(this.pending.values());
     this.pending.clear();
     for (const push of pending) {
-      push.reject(new RealtimeError(codes.DISCONNECTED, "The connection closed before the reply came."));
+      push.reject(disconnectedError(info.state));
     }
     if (info.state !== "reconnecting") {
       for (const push of this.buffer.drain()) {
@@ -1098,6 +1126,8 @@ var Client = class _Client {
       }
     } else if (info.state === "replaced") {
       this.events.emit("replaced", info);
+    } else if (info.state === "ended") {
+      this.sessionEnded(info);
     }
   }
   connectionReconnecting(info) {
@@ -1107,11 +1137,23 @@ var Client = class _Client {
     this.events.emit("error", error);
   }
   // Private
+  // The server forgot the id (logout, or `realtime.disconnect()`), so only a
+  // new page can go on. Reloading lets the server answer the logged-out page,
+  // usually with a redirect to its login page. A page that listens to
+  // "ended" has an answer of its own (`location.assign("/login")`), which a
+  // reload would race with, so then the client leaves it to the page.
+  sessionEnded(info) {
+    const handled = this.events.count("ended") > 0;
+    this.events.emit("ended", info);
+    if (!handled && this.options.reloadOnEnded && claimReload(this.options.reloadInterval)) {
+      reloadPage();
+    }
+  }
   request(message, timeout, call) {
     const ms = timeout ?? this.options.timeout;
     const id = this.nextId++;
     const state = this.connection.state;
-    if (call !== null && this.options.httpFallback && state !== "open") {
+    if (call !== null && this.options.httpFallback && state !== "open" && state !== "ended") {
       logger_default.log(`socket ${state}: calling ${call.method} ${call.uri} over HTTP`);
       return fetchRoute(call, { connectionId: this.connectionId, timeout: ms, id });
     }
@@ -1145,9 +1187,6 @@ var Client = class _Client {
 };
 Client.defaults = defaults;
 Client.events = events;
-function closedError(state) {
-  return new RealtimeError(codes.CLOSED, `The client is ${state}: nothing more is sent.`);
-}
 
 // js/src/index.js
 var DEFAULT_PATH = "/_realtime";

@@ -19,7 +19,7 @@ import adapters from "./adapters.js"
 import constants from "./constants.js"
 import { Connection } from "./connection.js"
 import { encodeMessage, routePath } from "./encoding.js"
-import { RealtimeError } from "./errors.js"
+import { RealtimeError, closedError, disconnectedError } from "./errors.js"
 import { fetchRoute } from "./http_fallback.js"
 import { Listeners } from "./listeners.js"
 import logger from "./logger.js"
@@ -29,7 +29,7 @@ import { Push } from "./push.js"
 import { SendBuffer } from "./send_buffer.js"
 
 const { codes } = RealtimeError
-const TERMINAL_STATES = ["closed", "refused", "replaced"]
+const TERMINAL_STATES = ["closed", "refused", "replaced", "ended"]
 
 export class Client {
   /**
@@ -63,7 +63,10 @@ export class Client {
     this.connection = new Connection(url, this, this.options)
   }
 
-  /** @type {string} "idle", "connecting", "open", "reconnecting", "closed", "refused" or "replaced" */
+  /**
+   * @type {string} "idle", "connecting", "open", "reconnecting", "closed",
+   *   "refused", "replaced" or "ended"
+   */
   get state() {
     return this.connection.state
   }
@@ -220,7 +223,7 @@ export class Client {
     const pending = Array.from(this.pending.values())
     this.pending.clear()
     for (const push of pending) {
-      push.reject(new RealtimeError(codes.DISCONNECTED, "The connection closed before the reply came."))
+      push.reject(disconnectedError(info.state))
     }
     if (info.state !== "reconnecting") {
       for (const push of this.buffer.drain()) {
@@ -236,6 +239,8 @@ export class Client {
       }
     } else if (info.state === "replaced") {
       this.events.emit("replaced", info)
+    } else if (info.state === "ended") {
+      this.sessionEnded(info)
     }
   }
 
@@ -249,11 +254,26 @@ export class Client {
 
   // Private
 
+  // The server forgot the id (logout, or `realtime.disconnect()`), so only a
+  // new page can go on. Reloading lets the server answer the logged-out page,
+  // usually with a redirect to its login page. A page that listens to
+  // "ended" has an answer of its own (`location.assign("/login")`), which a
+  // reload would race with, so then the client leaves it to the page.
+  sessionEnded(info) {
+    const handled = this.events.count("ended") > 0
+    this.events.emit("ended", info)
+    if (!handled && this.options.reloadOnEnded && claimReload(this.options.reloadInterval)) {
+      reloadPage()
+    }
+  }
+
   request(message, timeout, call) {
     const ms = timeout ?? this.options.timeout
     const id = this.nextId++
     const state = this.connection.state
-    if (call !== null && this.options.httpFallback && state !== "open") {
+    // Not after a session ended: the fetch would carry the forgotten id and
+    // run as the logged-out user, which 4003 exists to stop.
+    if (call !== null && this.options.httpFallback && state !== "open" && state !== "ended") {
       logger.log(`socket ${state}: calling ${call.method} ${call.uri} over HTTP`)
       return fetchRoute(call, { connectionId: this.connectionId, timeout: ms, id })
     }
@@ -291,9 +311,5 @@ Client.defaults = defaults
 
 /** The names `onEvent()` accepts. */
 Client.events = events
-
-function closedError(state) {
-  return new RealtimeError(codes.CLOSED, `The client is ${state}: nothing more is sent.`)
-}
 
 export default Client

@@ -21,6 +21,9 @@
 //   becomes "refused" and nothing is retried; the page needs a fresh id.
 // - 4002 (replaced by a newer socket with the same id): "replaced", not
 //   retried, or the two sockets would take the id from each other forever.
+// - 4003 (session ended: logout, `session.clear()`, or the app's
+//   `realtime.disconnect()` for one of the page's channels): "ended", not
+//   retried; the server forgot the id, so a retry would only be refused.
 // - Anything else (1006 lost, 1001 server going away, 1011, 1009, 4008 slow
 //   consumer, 4029 rate limited ...): "reconnecting", after a backoff delay.
 
@@ -33,6 +36,14 @@ import { Timer, backoff } from "./timer.js"
 
 const OPEN = 1
 
+// The close codes after which reconnecting with the same id cannot help,
+// and the state each leaves the connection in.
+const TERMINAL_CLOSES = new Map([
+  [constants.CLOSE_ID_REFUSED, "refused"],
+  [constants.CLOSE_REPLACED, "replaced"],
+  [constants.CLOSE_SESSION_ENDED, "ended"]
+])
+
 export class Connection {
   /**
    * @param {string} url the socket's ws:// or wss:// URL, with the id
@@ -44,8 +55,8 @@ export class Connection {
     this.url = url
     this.delegate = delegate
     /**
-     * "idle", "connecting", "open", "reconnecting", "closed", "refused" or
-     * "replaced".
+     * "idle", "connecting", "open", "reconnecting", "closed", "refused",
+     * "replaced" or "ended".
      */
     this.state = "idle"
     this.ws = null
@@ -262,12 +273,7 @@ export class Connection {
       this.timer.reset()
     }
     this.openedAt = null
-    let state = "reconnecting"
-    if (info.code === constants.CLOSE_ID_REFUSED) {
-      state = "refused"
-    } else if (info.code === constants.CLOSE_REPLACED) {
-      state = "replaced"
-    }
+    const state = TERMINAL_CLOSES.get(info.code) ?? "reconnecting"
     this.state = state
     if (state !== "reconnecting") {
       this.monitor.stop()

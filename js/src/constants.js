@@ -22,6 +22,7 @@ export default {
   "CLOSE_INTERNAL_ERROR": 1011,
   "CLOSE_ID_REFUSED": 4001,
   "CLOSE_REPLACED": 4002,
+  "CLOSE_SESSION_ENDED": 4003,
   "CLOSE_RATE_LIMITED": 4029,
   "CLOSE_SLOW_CONSUMER": 4008,
   "CLEAN_CLOSE_CODES": [1000, 1001, 1005],
@@ -33,5 +34,6 @@ export default {
   "ERROR_RATE_LIMITED": "rate_limited",
   "ERROR_INVALID_CALL": "invalid_call",
   "ERROR_REPLY_TOO_LARGE": "reply_too_large",
+  "ERROR_ROUTE_NOT_CALLABLE": "route_not_callable",
   "MAX_REQUEST_ID_LENGTH": 64
 }

@@ -31,7 +31,12 @@ export const defaults = Object.freeze({
   httpFallback: false,
   /** Whether to reload the page when the server refuses its id. */
   reloadOnRefused: true,
-  /** ms: at most one such reload in this period, per tab. */
+  /**
+   * Whether to reload the page when its session ends (close code 4003),
+   * unless the page listens to the "ended" event: then it is the page's call.
+   */
+  reloadOnEnded: true,
+  /** ms: at most one reload (refused or ended) in this period, per tab. */
   reloadInterval: 10000,
   /** Log to the console. */
   debug: false
@@ -39,5 +44,6 @@ export const defaults = Object.freeze({
 
 /** The names `Client#onEvent()` accepts. */
 export const events = Object.freeze([
-  "open", "close", "reconnecting", "reconnected", "missed", "error", "refused", "replaced"
+  "open", "close", "reconnecting", "reconnected", "missed", "error", "refused", "replaced",
+  "ended"
 ])

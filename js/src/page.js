@@ -1,9 +1,12 @@
-// The page-level parts of recovering from a refused id: a guarded reload.
+// The page-level parts of recovering from a refused id or an ended session:
+// a guarded reload.
 //
 // A refused id (close code 4001) means the page needs a fresh one, which only
-// rendering the page again gives. A reload is the recovery that needs no
-// code in the application, but if it cannot help (cookies blocked, so no
-// socket key, say) it would loop; sessionStorage remembers the last one.
+// rendering the page again gives; so does an ended session (4003), where the
+// reload also lets the server answer the logged-out page (a redirect to its
+// login page, say). A reload is the recovery that needs no code in the
+// application, but if it cannot help (cookies blocked, so no socket key, say)
+// it would loop; sessionStorage remembers the last one.
 //
 //   if (claimReload(10000)) reloadPage()
 

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict"
 import { test } from "node:test"
 
+import adapters from "../src/adapters.js"
 import { Client } from "../src/client.js"
 import { RealtimeError } from "../src/errors.js"
 import { RELOAD_KEY } from "../src/page.js"
@@ -9,19 +10,23 @@ import { flush, setup } from "./helpers/fake_page.js"
 
 const URL = "ws://example.com/_realtime?socket_connection_id=abcdefghijklmnop"
 
-function client(t, options = {}) {
+/**
+ * A client on a fake page, with every event recorded in `events`, except
+ * those in `unheard`: listening to "ended" changes what the client does.
+ */
+function client(t, options = {}, { unheard = [] } = {}) {
   const page = setup(t)
   const realtime = new Client(URL, options)
   const events = []
-  for (const name of Client.events) {
+  for (const name of Client.events.filter((name) => !unheard.includes(name))) {
     realtime.onEvent(name, (info) => events.push([name, info]))
   }
   t.after(() => realtime.close())
   return { page, realtime, events }
 }
 
-function connected(t, options = {}) {
-  const made = client(t, options)
+function connected(t, options = {}, listening = {}) {
+  const made = client(t, options, listening)
   made.realtime.connect()
   FakeWebSocket.last.serverOpen()
   return { ...made, ws: FakeWebSocket.last }
@@ -317,6 +322,99 @@ test("replaced (4002): a replaced event, no reconnect, sends reject", async (t) 
   t.mock.timers.tick(120000)
   assert.equal(FakeWebSocket.instances.length, 1)
   assert.equal((await outcome(realtime.send("x"))).error.code, "closed")
+})
+
+test("ended (4003) with no ended listener: no reconnect, one reload of the page", (t) => {
+  const { page, realtime, events } = connected(t, {}, { unheard: ["ended"] })
+  FakeWebSocket.last.serverClose(4003, "session ended")
+  assert.equal(realtime.state, "ended")
+  assert.deepEqual(events.at(-1), ["close", {
+    code: 4003, reason: "session ended", wasClean: true, state: "ended"
+  }])
+  assert.equal(page.window.location.reloads, 1)
+  assert.equal(page.window.sessionStorage.getItem(RELOAD_KEY), String(Date.now()))
+  page.window.dispatchEvent(new Event("online"))
+  t.mock.timers.tick(120000)
+  assert.equal(FakeWebSocket.instances.length, 1)
+})
+
+test("ended (4003) with an ended listener: the page handles it, no reload", (t) => {
+  const { page, realtime, events } = connected(t)
+  FakeWebSocket.last.serverClose(4003, "session ended")
+  assert.equal(realtime.state, "ended")
+  assert.deepEqual(events.slice(-2), [
+    ["close", { code: 4003, reason: "session ended", wasClean: true, state: "ended" }],
+    ["ended", { code: 4003, reason: "session ended", wasClean: true, state: "ended" }]
+  ])
+  assert.equal(page.window.location.reloads, 0)
+  assert.equal(page.window.sessionStorage.getItem(RELOAD_KEY), null)
+})
+
+test("an ended listener that removes itself while called still counts as handling it", (t) => {
+  const { page, realtime } = connected(t, {}, { unheard: ["ended"] })
+  const got = []
+  const off = realtime.onEvent("ended", (info) => {
+    off()
+    got.push(info.code)
+  })
+  FakeWebSocket.last.serverClose(4003)
+  assert.deepEqual(got, [4003])
+  assert.equal(page.window.location.reloads, 0)
+})
+
+test("ended with reloadOnEnded: false, or within reloadInterval of a reload: no reload", (t) => {
+  const { page } = connected(t, { reloadOnEnded: false }, { unheard: ["ended"] })
+  FakeWebSocket.last.serverClose(4003)
+  assert.equal(page.window.location.reloads, 0)
+
+  // A reload for a refused id 9.999 s ago: no second one, or a page whose
+  // new socket is ended at once would reload forever.
+  page.window.sessionStorage.setItem(RELOAD_KEY, String(Date.now() - 9999))
+  const other = new Client(URL)
+  other.connect()
+  FakeWebSocket.last.serverOpen()
+  FakeWebSocket.last.serverClose(4003)
+  assert.equal(other.state, "ended")
+  assert.equal(page.window.location.reloads, 0)
+  t.mock.timers.tick(1)
+  const third = new Client(URL)
+  third.connect()
+  FakeWebSocket.last.serverOpen()
+  FakeWebSocket.last.serverClose(4003)
+  assert.equal(page.window.location.reloads, 1)
+})
+
+test("ended: waiting calls reject, buffered ones too, later ones at once, even over HTTP", async (t) => {
+  const { realtime, ws } = connected(t, { httpFallback: true })
+  let fetched = 0
+  adapters.fetch = async () => {
+    fetched += 1
+    return new Response("{}")
+  }
+  const sent = realtime.call("/messages", { method: "POST", input: { text: "hi" } })
+  assert.equal(ws.messages.length, 1)
+  ws.serverClose(4003, "session ended")
+  const waiting = await outcome(sent)
+  assert.equal(waiting.error.code, "disconnected")
+  assert.match(waiting.error.message, /before the reply came: the session ended/)
+  const later = [() => realtime.send("ping"), () => realtime.call("/messages", { method: "POST" })]
+  for (const make of later) {
+    const result = await outcome(make())
+    assert.equal(result.error.code, "closed")
+    assert.match(result.error.message, /close code 4003/)
+  }
+  assert.equal(fetched, 0)
+})
+
+test("ended while messages wait in the buffer: they reject with closed", async (t) => {
+  const { realtime } = client(t)
+  const buffered = realtime.send("waiting")
+  realtime.connect()
+  FakeWebSocket.last.serverClose(4003)
+  const result = await outcome(buffered)
+  assert.equal(result.error.code, "closed")
+  assert.match(result.error.message, /the session ended/)
+  assert.equal(realtime.buffer.size, 0)
 })
 
 test("a close listener may close the client: then no reconnect", (t) => {

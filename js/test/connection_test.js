@@ -196,6 +196,24 @@ test("close code 4002 (replaced) does not reconnect, even when the page wakes", 
   assert.equal(FakeWebSocket.instances.length, 1)
 })
 
+test("close code 4003 (session ended) does not reconnect, even when the page wakes", (t) => {
+  const { page, record, connection, ws } = open(t)
+  ws.serverClose(4003, "session ended")
+  assert.equal(connection.state, "ended")
+  assert.deepEqual(record.calls, [
+    ["connectionClosed", { code: 4003, reason: "session ended", wasClean: true, state: "ended" }]
+  ])
+  page.window.dispatchEvent(new Event("online"))
+  page.document.dispatchEvent(new Event("visibilitychange"))
+  page.window.dispatchEvent(new Event("pagehide"))
+  page.window.dispatchEvent(Object.assign(new Event("pageshow"), { persisted: true }))
+  t.mock.timers.tick(120000)
+  assert.equal(FakeWebSocket.instances.length, 1)
+  // No heartbeat is left running on the dead socket either.
+  assert.equal(ws.sent.length, 0)
+  assert.equal(connection.state, "ended")
+})
+
 test("close() closes with 1000 and stops reconnecting", (t) => {
   const { record, connection, ws } = open(t)
   connection.close()
