@@ -37,10 +37,8 @@ class TooManyChannels(RealtimeError, ValueError):
 
 
 _CODE = re.compile(r"[a-z0-9_]{1,64}")
-# "http_error" is messages.ERROR_HTTP; errors.py sits below messages.py.
 _RESERVED_CODES = frozenset(
-    {value for name, value in vars(protocol).items() if name.startswith("ERROR_")}
-    | {"http_error"}
+    value for name, value in vars(protocol).items() if name.startswith("ERROR_")
 )
 
 

@@ -12,10 +12,12 @@ from flask import g
 from flask import has_app_context
 from flask import request
 from flask import Response
+from flask import session
 from flask_sock import Sock
 from werkzeug.local import LocalProxy
 
 from . import endpoint
+from . import identity
 from . import injection
 from . import messages
 from . import routes
@@ -133,6 +135,18 @@ class Realtime:
                         logger.exception("No connection id for this page")
                 return response
 
+        @app.after_request
+        def end_sockets_of_ended_session(response: Response) -> Response:
+            key = identity.ended_socket_key()
+            if key is not None:
+                try:
+                    state.end_session(key)
+                except BackendUnavailable:
+                    # The logout itself must go through; the sockets' own
+                    # leases end them later on Redis.
+                    logger.exception("Could not end the sockets of an ended session")
+            return response
+
         app.add_template_global(realtime_script, "realtime_script")
         app.cli.add_command(realtime_cli)
 
@@ -143,9 +157,7 @@ class Realtime:
 
     def handler(
         self, action: str
-    ) -> t.Callable[
-        [t.Callable[[dict[str, t.Any]], t.Any]], t.Callable[[dict[str, t.Any]], t.Any]
-    ]:
+    ) -> t.Callable[[messages.HandlerFunctionT], messages.HandlerFunctionT]:
         """Register a function that handles the messages of an action.
 
         .. code-block:: python
@@ -160,9 +172,17 @@ class Realtime:
         request context built from the socket's handshake: ``session`` is the
         handshake's session and ``g.socket`` the live socket, so subscribing
         there takes effect at once. What it returns, which must be JSON
-        serializable, is sent back as the reply's ``body``. If it raises, the
-        client gets an error reply (with details only in debug mode) and the
-        connection stays open.
+        serializable, is sent back as the reply's ``body``.
+
+        If it raises, the client gets an error reply and the connection stays
+        open. :exc:`~flask_realtime.HandlerError` replies with the app's own
+        code and message; an HTTP exception (``abort(403)``) with the code
+        ``http_error`` and its ``status``; neither is logged. Any other
+        exception gives ``handler_failed`` (with details only in debug mode),
+        is logged, and is sent with Flask's ``got_request_exception`` signal,
+        as a failed request is, for error trackers.
+
+        The decorator returns the function unchanged, type and all.
 
         :param action: the action name, 1 to 64 characters.
         :raises ValueError: if the action already has a handler, ``ping`` and
@@ -175,9 +195,7 @@ class Realtime:
                 " exactly one."
             )
 
-        def decorator(
-            f: t.Callable[[dict[str, t.Any]], t.Any],
-        ) -> t.Callable[[dict[str, t.Any]], t.Any]:
+        def decorator(f: messages.HandlerFunctionT) -> messages.HandlerFunctionT:
             def handle(live: LiveSocket, message: dict[str, t.Any]) -> dict[str, t.Any]:
                 return {"body": f(message)}
 
@@ -185,6 +203,27 @@ class Realtime:
             return f
 
         return decorator
+
+    def http_only(self, view: routes.ViewT) -> routes.ViewT:
+        """Mark a view as not callable over the socket, whatever
+        :data:`REALTIME_CALL_ENDPOINTS` says. A ``call-route`` message for it
+        gets the error ``route_not_callable`` and the route does not run;
+        HTTP requests reach it as before.
+
+        .. code-block:: python
+
+            @app.post("/account/delete")
+            @realtime.http_only
+            def delete_account():
+                ...
+
+        Use it for routes the proxy guards (``deny``, ``auth_request``, body
+        limits): calls over the socket never pass through the proxy. It may
+        go above or below ``@app.route``. It marks the function it is given,
+        and :func:`functools.wraps` carries the mark to outer decorators; one
+        between it and ``@app.route`` that does not use ``wraps`` loses it.
+        """
+        return routes.http_only(view)
 
     def test_client(
         self, app: Flask, flask_test_client: FlaskClient | None = None
@@ -215,6 +254,34 @@ class Realtime:
         """
         app = self._app(app)
         self._states[app].push(app, message, channels)
+
+    def disconnect(self, *channels: str, app: Flask | None = None) -> None:
+        """End every socket subscribed to any of the channels, in every
+        process: each is closed with code 4003 (session ended) and its id is
+        forgotten, so it cannot reconnect. Sockets not connected right now
+        (a page still loading, or one waiting to reconnect) are forgotten
+        too.
+
+        Works anywhere, like :meth:`push`. Use it to end a user's sockets
+        when the user logs out or loses access:
+        ``realtime.disconnect(f"user:{user.id}")``.
+
+        :raises TypeError: if no channel is given or a name is not a string.
+
+        .. versionadded:: 0.1
+        """
+        app = self._app(app)
+        self._states[app].disconnect(channels)
+
+    def end_session(self) -> None:
+        """End every socket opened in the current request's browser session,
+        as clearing the session does, and let the session get a new socket
+        key. For logouts that keep the rest of the session, such as
+        Flask-Login's ``logout_user()``.
+
+        .. versionadded:: 0.1
+        """
+        session.pop(identity.SESSION_KEY_FIELD, None)
 
     def _app(self, app: Flask | None) -> Flask:
         if app is None:

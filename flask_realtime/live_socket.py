@@ -8,14 +8,20 @@ import logging
 import typing as t
 
 from flask import g
+from flask import got_request_exception
+from werkzeug.exceptions import HTTPException
+from werkzeug.http import HTTP_STATUS_CODES
 
 from . import frames
 from .cookie_jar import CookieJar
+from .cookie_jar import request_path
+from .errors import HandlerError
 from .messages import decode
 from .messages import MessageError
 from .page_socket import PageSocket
 from .protocol import CLOSE_RATE_LIMITED
 from .protocol import ERROR_HANDLER_FAILED
+from .protocol import ERROR_HTTP
 from .protocol import ERROR_RATE_LIMITED
 from .protocol import ERROR_UNKNOWN_ACTION
 from .ratelimit import RateLimiter
@@ -88,7 +94,8 @@ class LiveSocket:
         self.digest = digest
         #: The handshake's environ, less what belongs to the upgrade itself.
         self.environ = {k: v for k, v in environ.items() if k not in _UPGRADE_ONLY}
-        self.cookies = CookieJar(environ.get("HTTP_COOKIE", ""))
+        #: Starts with the handshake's cookies; route calls update it.
+        self.cookies = CookieJar(environ)
         self._limiter = limiter
 
     def receive(self, data: str | bytes) -> None:
@@ -130,7 +137,14 @@ class LiveSocket:
                 ).encode()
             except MessageError:
                 raise
+            except HandlerError as e:
+                # The app's own answer, not a fault: no traceback, no report.
+                raise MessageError(e.code, e.message, request_id) from e
+            except HTTPException as e:
+                # abort(403) answers as over HTTP, with its status.
+                raise _http_error(e, request_id) from e
             except Exception as e:
+                _report(self.app, e)
                 logger.exception("The handler of action %r failed", action)
                 detail = f": {type(e).__name__}: {e}" if self.app.debug else "."
                 raise MessageError(
@@ -142,7 +156,7 @@ class LiveSocket:
         """A fresh app and request context as of the handshake, with
         ``g.socket`` bound to this socket."""
         environ = dict(self.environ)
-        environ["HTTP_COOKIE"] = self.cookies.header()
+        environ["HTTP_COOKIE"] = self.cookies.header(request_path(environ))
         environ["wsgi.input"] = io.BytesIO()
         # The app context first: a request context pushed inside the
         # handshake's app context would reuse it, and its ``g``.
@@ -155,6 +169,23 @@ class LiveSocket:
         page = PageSocket(self.app, self.state)
         page._adopt(self.connection_id, self.digest)
         return page
+
+
+def _http_error(e: HTTPException, request_id: t.Any) -> MessageError:
+    # abort(response) carries a response and no code of its own.
+    status = e.code or (e.response.status_code if e.response is not None else 500)
+    message = e.description or HTTP_STATUS_CODES.get(status, "Error")
+    return MessageError(ERROR_HTTP, message, request_id, status=status)
+
+
+def _report(app: Flask, e: Exception) -> None:
+    """Send Flask's ``got_request_exception``, as a failed request does, so
+    that error trackers (Sentry, say) see handler failures too."""
+    try:
+        got_request_exception.send(app, _async_wrapper=app.ensure_sync, exception=e)
+    except Exception:
+        # A broken receiver must not cost the client its reply.
+        logger.exception("A receiver of got_request_exception failed")
 
 
 def _id_of(data: str | bytes) -> t.Any:

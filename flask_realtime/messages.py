@@ -17,6 +17,13 @@ if t.TYPE_CHECKING:
 #: decoded message, and returns the fields of the reply (``id`` is added).
 Handler = t.Callable[["LiveSocket", dict[str, t.Any]], t.Mapping[str, t.Any]]
 
+#: A function the application registers for an action: it gets the decoded
+#: message and returns the reply's ``body``. Bound so that
+#: ``@realtime.handler`` gives back the function's own type.
+HandlerFunctionT = t.TypeVar(
+    "HandlerFunctionT", bound=t.Callable[[dict[str, t.Any]], t.Any]
+)
+
 #: Longest action name, in characters.
 MAX_ACTION_LENGTH = 64
 
@@ -24,18 +31,31 @@ MAX_ACTION_LENGTH = 64
 class MessageError(Exception):
     """A message that gets an error reply instead of being handled."""
 
-    def __init__(self, code: str, message: str, request_id: t.Any = None) -> None:
+    def __init__(
+        self,
+        code: str,
+        message: str,
+        request_id: t.Any = None,
+        *,
+        status: int | None = None,
+    ) -> None:
         super().__init__(message)
         self.code = code
         self.request_id = request_id
+        #: The HTTP status of an ``http_error``, else None.
+        self.status = status
 
     def reply(self) -> bytes:
-        return encode_reply(
-            {"id": self.request_id, "error": {"code": self.code, "message": str(self)}}
-        )
+        error: dict[str, t.Any] = {"code": self.code, "message": str(self)}
+        if self.status is not None:
+            error["status"] = self.status
+        return encode_reply({"id": self.request_id, "error": error})
 
 
 def encode_reply(reply: t.Mapping[str, t.Any]) -> bytes:
+    """Encode an error reply. Its fields are built here, of strings and
+    numbers, so the standard library's encoder serves; replies with a body
+    the app returned go through the app's JSON provider instead."""
     return json.dumps(reply, separators=(",", ":"), allow_nan=False).encode()
 
 

@@ -63,6 +63,9 @@ ERROR_HANDLER_FAILED = "handler_failed"
 ERROR_RATE_LIMITED = "rate_limited"
 ERROR_INVALID_CALL = "invalid_call"
 ERROR_REPLY_TOO_LARGE = "reply_too_large"
+#: A handler raised an HTTP exception (``abort(403)``); the error object also
+#: carries its ``status``.
+ERROR_HTTP = "http_error"
 #: A route that cannot be called over the socket (``REALTIME_CALL_ENDPOINTS``
 #: leaves it out, or its view is marked ``@realtime.http_only``).
 ERROR_ROUTE_NOT_CALLABLE = "route_not_callable"

@@ -9,15 +9,20 @@ from urllib.parse import unquote
 from urllib.parse import urlencode
 
 from werkzeug.datastructures import Headers
+from werkzeug.exceptions import HTTPException
 from werkzeug.test import EnvironBuilder
 from werkzeug.test import run_wsgi_app
 
+from .cookie_jar import request_path
 from .live_socket import LIVE_SOCKET_ENVIRON_KEY
 from .messages import MessageError
 from .protocol import ERROR_INVALID_CALL
 from .protocol import ERROR_REPLY_TOO_LARGE
+from .protocol import ERROR_ROUTE_NOT_CALLABLE
 
 if t.TYPE_CHECKING:
+    from flask import Flask
+
     from .live_socket import LiveSocket
 
 logger = logging.getLogger("flask_realtime")
@@ -25,6 +30,33 @@ logger = logging.getLogger("flask_realtime")
 METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 MAX_URI_LENGTH = 2048
 _SCALARS = (str, int, float, bool)
+
+#: Attribute that marks a view function as not callable over the socket, as
+#: Flask marks views with ``required_methods`` and ``provide_automatic_options``.
+HTTP_ONLY_ATTRIBUTE = "realtime_http_only"
+
+ViewT = t.TypeVar("ViewT", bound=t.Callable[..., t.Any])
+
+
+def http_only(view: ViewT) -> ViewT:
+    """Mark a view as not callable over the socket; see
+    :meth:`Realtime.http_only <flask_realtime.Realtime.http_only>`."""
+    # The function itself is marked, not its endpoint, so the decorator works
+    # above or below @app.route (which registers and returns the same
+    # function), and functools.wraps carries the mark to outer decorators.
+    setattr(view, HTTP_ONLY_ATTRIBUTE, True)
+    return view
+
+
+def endpoint_allowed(endpoint: str, allowed: t.AbstractSet[str]) -> bool:
+    """Whether ``REALTIME_CALL_ENDPOINTS`` lets ``endpoint`` be called:
+    named exactly, or in a blueprint named by ``"bp.*"`` (nested blueprints
+    included: ``"bp.*"`` covers ``"bp.child.view"``)."""
+    if endpoint in allowed:
+        return True
+    return any(
+        entry.endswith(".*") and endpoint.startswith(entry[:-1]) for entry in allowed
+    )
 
 
 def call_route(live: LiveSocket, message: dict[str, t.Any]) -> t.Mapping[str, t.Any]:
@@ -37,6 +69,10 @@ def call_route(live: LiveSocket, message: dict[str, t.Any]) -> t.Mapping[str, t.
     """
     request_id = message.get("id")
     environ = _build_environ(live, message, request_id)
+    _check_callable(live, environ, request_id)
+    # Before the app runs: middleware may change the environ's paths.
+    path = request_path(environ)
+    environ["HTTP_COOKIE"] = live.cookies.header(path)
     try:
         app_iter, status, headers = run_wsgi_app(live.app.wsgi_app, environ)
         body = _read_limited(app_iter, live.state.settings.max_backlog, request_id)
@@ -49,7 +85,7 @@ def call_route(live: LiveSocket, message: dict[str, t.Any]) -> t.Mapping[str, t.
             "The route %s %s failed", environ["REQUEST_METHOD"], message["uri"]
         )
         return {"status": 500, "headers": {}, "body": "Internal Server Error"}
-    live.cookies.update(headers.getlist("Set-Cookie"))
+    live.cookies.update(path, headers.getlist("Set-Cookie"))
     return {
         "status": int(status.split(" ", 1)[0]),
         "headers": _reply_headers(headers),
@@ -74,7 +110,6 @@ def _build_environ(
     for key, value in base.items():
         if key.startswith("HTTP_"):
             headers.add(key[5:].replace("_", "-").title(), value)
-    headers.set("Cookie", live.cookies.header())
     body: dict[str, t.Any] = {}
     payload = message.get("input")
     if method in ("GET", "HEAD"):
@@ -103,6 +138,50 @@ def _build_environ(
         return builder.get_environ()
     finally:
         builder.close()
+
+
+def _check_callable(
+    live: LiveSocket, environ: dict[str, t.Any], request_id: t.Any
+) -> None:
+    """Refuse, before anything of the app runs, a call to a view marked
+    ``http_only`` or left out of ``REALTIME_CALL_ENDPOINTS``.
+
+    Calls go straight to the app, past the proxy's rules for the route's
+    path; this is the app's own say in which routes the socket reaches.
+    """
+    allowed = live.state.settings.call_endpoints
+    endpoint = _endpoint(live.app, environ)
+    if endpoint is None:
+        # No rule matches (404, 405, a redirect to add a slash): without a
+        # list, the app answers as it would over HTTP. With one, refuse:
+        # nothing shows the URL is allowed, and middleware around wsgi_app
+        # (another app mounted there, say) could serve it past the URL map.
+        callable_ = allowed is None
+    else:
+        view = live.app.view_functions.get(endpoint)
+        callable_ = not getattr(view, HTTP_ONLY_ATTRIBUTE, False) and (
+            allowed is None or endpoint_allowed(endpoint, allowed)
+        )
+    if callable_:
+        return
+    raise MessageError(
+        ERROR_ROUTE_NOT_CALLABLE,
+        "This URL cannot be called over the socket; make an HTTP request.",
+        request_id,
+    )
+
+
+def _endpoint(app: Flask, environ: dict[str, t.Any]) -> str | None:
+    """The endpoint Flask would dispatch the request to, or None."""
+    try:
+        # As Flask matches requests: SERVER_NAME, TRUSTED_HOSTS, subdomains.
+        adapter = app.create_url_adapter(app.request_class(environ))
+        if adapter is None:
+            return None
+        endpoint, _ = adapter.match()
+    except HTTPException:  # NotFound, MethodNotAllowed, RequestRedirect, ...
+        return None
+    return str(endpoint)
 
 
 def _check_uri(
@@ -189,7 +268,13 @@ def _decode_body(body: bytes, headers: Headers, method: str) -> t.Any:
         text = body.decode("utf-8", errors="replace")
     if mimetype == "application/json" or mimetype.endswith("+json"):
         try:
-            return json.loads(text)
-        except ValueError:
+            # NaN and Infinity are not JSON, and the reply could not carry
+            # them; nesting too deep could not be encoded again either.
+            return json.loads(text, parse_constant=_not_json)
+        except (ValueError, RecursionError):
             pass
     return text
+
+
+def _not_json(constant: str) -> t.NoReturn:
+    raise ValueError(f"{constant} is not JSON")

@@ -162,6 +162,10 @@ def _endpoints(config: t.Mapping[str, t.Any]) -> frozenset[str] | None:
     if isinstance(value, str) or not isinstance(value, t.Iterable):
         _fail("REALTIME_CALL_ENDPOINTS", value, expected)
     names = frozenset(value)
-    if not all(isinstance(name, str) and name for name in names):
-        _fail("REALTIME_CALL_ENDPOINTS", value, expected)
+    for name in names:
+        # A "*" means a whole blueprint, and only as "bp.*".
+        if not isinstance(name, str) or not name.removesuffix(".*").strip("*."):
+            _fail("REALTIME_CALL_ENDPOINTS", value, expected)
+        if "*" in name.removesuffix(".*"):
+            _fail("REALTIME_CALL_ENDPOINTS", value, expected)
     return names

@@ -34,6 +34,7 @@ export default {
   "ERROR_RATE_LIMITED": "rate_limited",
   "ERROR_INVALID_CALL": "invalid_call",
   "ERROR_REPLY_TOO_LARGE": "reply_too_large",
+  "ERROR_HTTP": "http_error",
   "ERROR_ROUTE_NOT_CALLABLE": "route_not_callable",
   "MAX_REQUEST_ID_LENGTH": 64
 }

@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 import json
+import logging
 
 import pytest
+from flask import abort
 from flask import g
+from flask import got_request_exception
+from flask import Response
 from flask import session
+
+from flask_realtime import HandlerError
 
 from ..conftest import create_app
 from ..support import Browser
@@ -54,6 +60,26 @@ def app():
     @realtime.handler("recall")
     def recall(message):
         return getattr(g, "remembered", None)
+
+    @realtime.handler("forbidden")
+    def forbidden(message):
+        abort(403)
+
+    @realtime.handler("no-room")
+    def no_room(message):
+        abort(404, "No such room.")
+
+    @realtime.handler("busy")
+    def busy(message):
+        abort(Response("busy", 409))
+
+    @realtime.handler("full")
+    def full(message):
+        raise HandlerError("room_full", "The room has no free seat.")
+
+    @realtime.handler("bad-code")
+    def bad_code(message):
+        raise HandlerError("Room Full", "A typo in the code.")
 
     return app
 
@@ -175,3 +201,99 @@ def test_malformed_messages_count_against_the_rate_limit_too():
         browser.close_all()
     finally:
         server.stop()
+
+
+def flask_realtime_logs(caplog):
+    return [r for r in caplog.records if r.name == "flask_realtime"]
+
+
+def test_an_http_exception_replies_with_its_status_and_logs_nothing(browser, caplog):
+    caplog.set_level(logging.DEBUG, "flask_realtime")
+    socket = browser.open("/").connect()
+    reply = socket.request("forbidden")
+    assert reply["error"]["code"] == "http_error"
+    assert reply["error"]["status"] == 403
+    assert "permission" in reply["error"]["message"]  # Werkzeug's description
+    reply = socket.request("no-room")
+    assert reply["error"] == {
+        "code": "http_error",
+        "message": "No such room.",
+        "status": 404,
+    }
+    reply = socket.request("busy")  # abort(response): the response's status
+    assert reply["error"] == {
+        "code": "http_error",
+        "message": "Conflict",
+        "status": 409,
+    }
+    assert flask_realtime_logs(caplog) == []
+    assert socket.request("ping")["body"] == "pong"
+
+
+def test_a_handler_error_replies_with_the_apps_code(browser, caplog):
+    caplog.set_level(logging.DEBUG, "flask_realtime")
+    socket = browser.open("/").connect()
+    reply = socket.request("full")
+    assert reply == {
+        "id": reply["id"],
+        "error": {"code": "room_full", "message": "The room has no free seat."},
+    }
+    assert flask_realtime_logs(caplog) == []
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        "",
+        "Room",
+        "room-full",
+        "room full",
+        "x" * 65,
+        "é",
+        "a\n",
+        None,
+        5,
+        "rate_limited",
+    ],
+)
+def test_a_bad_handler_error_code_fails_where_it_is_raised(code):
+    with pytest.raises(ValueError, match="code"):
+        HandlerError(code, "message")
+
+
+def test_a_handler_error_with_a_bad_code_is_a_handler_failure(browser, caplog):
+    socket = browser.open("/").connect()
+    reply = socket.request("bad-code")
+    assert reply["error"]["code"] == "handler_failed"
+    assert "must be 1 to 64 characters" in caplog.text
+
+
+def test_unexpected_exceptions_are_sent_to_got_request_exception(browser, app):
+    received = []
+
+    def receiver(sender, exception, **extra):
+        received.append((sender, exception))
+
+    socket = browser.open("/").connect()
+    with got_request_exception.connected_to(receiver, app):
+        assert socket.request("boom")["error"]["code"] == "handler_failed"
+        # Answers, not faults: nothing for an error tracker.
+        socket.request("forbidden")
+        socket.request("full")
+    assert len(received) == 1
+    sender, exception = received[0]
+    assert sender is app and isinstance(exception, KeyError)
+
+
+def test_a_failing_got_request_exception_receiver_does_not_cost_the_reply(
+    browser, app, caplog
+):
+    def receiver(sender, **extra):
+        raise RuntimeError("the error tracker is down")
+
+    socket = browser.open("/").connect()
+    with got_request_exception.connected_to(receiver, app):
+        assert socket.request("boom")["error"]["code"] == "handler_failed"
+        assert socket.request("ping")["body"] == "pong"
+    assert "the error tracker is down" in caplog.text
+    assert "secret detail" in caplog.text  # the handler's own failure is logged
