@@ -117,6 +117,16 @@ def test_push_without_init_app_says_what_to_do():
         ("REALTIME_MAX_MESSAGE_SIZE", 1.5),
         ("REALTIME_MAX_MESSAGE_SIZE", 0),
         ("REALTIME_MAX_BACKLOG", "1MB"),
+        ("REALTIME_MAX_CHANNELS", 0),
+        ("REALTIME_MAX_CHANNELS", 2.5),
+        ("REALTIME_MAX_CHANNELS", "100"),
+        ("REALTIME_CALL_ENDPOINTS", "index"),
+        ("REALTIME_CALL_ENDPOINTS", ["*"]),
+        ("REALTIME_CALL_ENDPOINTS", ["api*"]),
+        ("REALTIME_CALL_ENDPOINTS", ["a.*.b"]),
+        ("REALTIME_CALL_ENDPOINTS", [""]),
+        ("REALTIME_CALL_ENDPOINTS", [None]),
+        ("REALTIME_CALL_ENDPOINTS", 5),
     ],
 )
 def test_bad_config_gets_a_clear_error_naming_the_key(key, value):
