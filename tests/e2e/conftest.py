@@ -43,6 +43,23 @@ CHROMIUM_ARGS = [
 #: Milliseconds any single Playwright wait may take.
 TIMEOUT = 10_000
 
+
+def expect(target: t.Any) -> t.Any:
+    from playwright.sync_api import expect
+
+    return expect(target)
+
+
+def connected(page: Page) -> None:
+    """Wait until the page's client is attached to its subscriptions."""
+    expect(page.locator("#status")).to_have_text("connected", timeout=TIMEOUT)
+    assert page.evaluate("realtime.state") == "open"
+
+
+def connection_id(page: Page) -> str:
+    return t.cast(str, page.evaluate("document.body.dataset.socketConnectionId"))
+
+
 _HERE = Path(__file__).parent
 
 

@@ -19,6 +19,9 @@ from flask_realtime.signals import socket_disconnected
 
 from ..support import Closed
 from ..support import Socket
+from .conftest import connected
+from .conftest import connection_id
+from .conftest import expect
 from .conftest import TIMEOUT
 
 if t.TYPE_CHECKING:
@@ -33,22 +36,6 @@ if t.TYPE_CHECKING:
 #: 0.5 s doubling to 30 s). Not shorter: a loaded CI machine may take a
 #: second to answer a ping.
 FAST = {"heartbeatInterval": 1000, "heartbeatTimeout": 2000, "reconnectMax": 1000}
-
-
-def expect(target: t.Any) -> t.Any:
-    from playwright.sync_api import expect
-
-    return expect(target)
-
-
-def connected(page: Page) -> None:
-    """Wait until the page's client is attached to its subscriptions."""
-    expect(page.locator("#status")).to_have_text("connected", timeout=TIMEOUT)
-    assert page.evaluate("realtime.state") == "open"
-
-
-def connection_id(page: Page) -> str:
-    return t.cast(str, page.evaluate("document.body.dataset.socketConnectionId"))
 
 
 def post(page: Page, text: str, author: str = "ann") -> None:

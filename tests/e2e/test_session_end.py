@@ -27,6 +27,9 @@ from flask import url_for
 
 from flask_realtime import Realtime
 
+from .conftest import connected
+from .conftest import connection_id
+from .conftest import expect
 from .conftest import TIMEOUT
 
 if t.TYPE_CHECKING:
@@ -119,21 +122,6 @@ def create_app() -> Flask:
 @pytest.fixture
 def app() -> Flask:
     return create_app()
-
-
-def expect(target: t.Any) -> t.Any:
-    from playwright.sync_api import expect
-
-    return expect(target)
-
-
-def connected(page: Page) -> None:
-    expect(page.locator("#status")).to_have_text("connected", timeout=TIMEOUT)
-    assert page.evaluate("realtime.state") == "open"
-
-
-def connection_id(page: Page) -> str:
-    return t.cast(str, page.evaluate("document.body.dataset.socketConnectionId"))
 
 
 def record_sockets(page: Page) -> list[str]:

@@ -182,17 +182,23 @@ def test_malformed_presented_key_is_refused(server, key):
     assert status == 400
 
 
+def attackers_socket(new_browser, key):
+    """An id issued under a key of the attacker's choosing, subscribed to
+    "bait", and its open socket."""
+    attacker = new_browser()
+    attacker_id = attacker.issue_with_key(key, "bait")
+    socket = attacker.connect(
+        attacker_id, cookie="", origin=None, header=[f"X-Realtime-Socket-Key: {key}"]
+    )
+    socket.request("ping")
+    return attacker_id, socket
+
+
 def test_a_link_cannot_plant_a_key_in_a_logged_in_users_page(
     browser, new_browser, realtime
 ):
-    # The attacker gets an id under a key of their own choosing and opens it.
     key = "a" * 40
-    attacker = new_browser()
-    attacker_id = attacker.issue_with_key(key, "bait")
-    attacker_socket = attacker.connect(
-        attacker_id, cookie="", origin=None, header=[f"X-Realtime-Socket-Key: {key}"]
-    )
-    attacker_socket.request("ping")
+    attacker_id, attacker_socket = attackers_socket(new_browser, key)
     # The victim already has a session that holds a key...
     victim_page = browser.open("/?channel=lobby")
     # ...and is made to load a link carrying the attacker's key and id. Its
@@ -210,12 +216,7 @@ def test_a_link_cannot_plant_a_key_in_a_logged_in_users_page(
 
 def test_a_link_cannot_plant_a_key_in_a_session_without_one(new_browser, realtime):
     key = "b" * 40
-    attacker = new_browser()
-    attacker_id = attacker.issue_with_key(key, "bait")
-    attacker_socket = attacker.connect(
-        attacker_id, cookie="", origin=None, header=[f"X-Realtime-Socket-Key: {key}"]
-    )
-    attacker_socket.request("ping")
+    attacker_id, attacker_socket = attackers_socket(new_browser, key)
     victim = new_browser()  # no session yet
     page = victim.open(
         f"/?channel=user:victim&socket_key={key}&socket_connection_id={attacker_id}"
