@@ -111,6 +111,7 @@ class Realtime:
         def bind_page_socket() -> None:
             live = request.environ.get(LIVE_SOCKET_ENVIRON_KEY)
             if live is not None:  # a route called over the socket
+                routes.refuse_if_not_callable(app, state.settings.call_endpoints)
                 g.socket = live.page_socket()
             else:
                 g.socket = PageSocket(current_app._get_current_object(), state)  # type: ignore[attr-defined]

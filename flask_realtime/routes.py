@@ -8,6 +8,8 @@ import typing as t
 from urllib.parse import unquote
 from urllib.parse import urlencode
 
+from flask import abort
+from flask import request
 from werkzeug.datastructures import Headers
 from werkzeug.exceptions import HTTPException
 from werkzeug.test import EnvironBuilder
@@ -59,6 +61,51 @@ def endpoint_allowed(endpoint: str, allowed: t.AbstractSet[str]) -> bool:
     )
 
 
+#: WSGI environ key of a list that the app, dispatching a call, appends to
+#: when it finds the view not callable after all (middleware changed the
+#: method or the path). A list, since run_wsgi_app copies the environ.
+REFUSED_ENVIRON_KEY = "flask_realtime.call_refused"
+
+
+def is_callable(
+    app: Flask, allowed: t.AbstractSet[str] | None, endpoint: str | None, method: str
+) -> bool:
+    """Whether a call over the socket may run ``endpoint``'s view.
+
+    No endpoint (no rule matches: 404, 405, a redirect to add a slash):
+    without a list, the app answers as it would over HTTP. With one, refuse:
+    nothing shows the URL is allowed, and middleware around wsgi_app
+    (another app mounted there, say) could serve it past the URL map.
+    """
+    if endpoint is None:
+        return allowed is None
+    if _marked_http_only(app.view_functions.get(endpoint), method):
+        return False
+    return allowed is None or endpoint_allowed(endpoint, allowed)
+
+
+def _marked_http_only(view: t.Any, method: str) -> bool:
+    if getattr(view, HTTP_ONLY_ATTRIBUTE, False):
+        return True
+    # A class-based view: the class, or the method that handles this request.
+    view_class = getattr(view, "view_class", None)
+    return view_class is not None and (
+        getattr(view_class, HTTP_ONLY_ATTRIBUTE, False)
+        or getattr(
+            getattr(view_class, method.lower(), None), HTTP_ONLY_ATTRIBUTE, False
+        )
+    )
+
+
+def refuse_if_not_callable(app: Flask, allowed: t.AbstractSet[str] | None) -> None:
+    """Check again, in the request a call became, the view Flask is about to
+    run: middleware around ``wsgi_app`` may have changed the method (method
+    override) or the path after :func:`call_route` checked them."""
+    if not is_callable(app, allowed, request.endpoint, request.method):
+        request.environ.setdefault(REFUSED_ENVIRON_KEY, []).append(request.endpoint)
+        abort(403)
+
+
 def call_route(live: LiveSocket, message: dict[str, t.Any]) -> t.Mapping[str, t.Any]:
     """Run a route through the whole application, as an HTTP request would.
 
@@ -73,9 +120,13 @@ def call_route(live: LiveSocket, message: dict[str, t.Any]) -> t.Mapping[str, t.
     # Before the app runs: middleware may change the environ's paths.
     path = request_path(environ)
     environ["HTTP_COOKIE"] = live.cookies.header(path)
+    refused: list[str | None] = []
+    environ[REFUSED_ENVIRON_KEY] = refused
     try:
         app_iter, status, headers = run_wsgi_app(live.app.wsgi_app, environ)
         body = _read_limited(app_iter, live.state.settings.max_backlog, request_id)
+        if refused:
+            raise _not_callable(request_id)
     except MessageError:
         raise
     except Exception:
@@ -149,22 +200,14 @@ def _check_callable(
     Calls go straight to the app, past the proxy's rules for the route's
     path; this is the app's own say in which routes the socket reaches.
     """
-    allowed = live.state.settings.call_endpoints
     endpoint = _endpoint(live.app, environ)
-    if endpoint is None:
-        # No rule matches (404, 405, a redirect to add a slash): without a
-        # list, the app answers as it would over HTTP. With one, refuse:
-        # nothing shows the URL is allowed, and middleware around wsgi_app
-        # (another app mounted there, say) could serve it past the URL map.
-        callable_ = allowed is None
-    else:
-        view = live.app.view_functions.get(endpoint)
-        callable_ = not getattr(view, HTTP_ONLY_ATTRIBUTE, False) and (
-            allowed is None or endpoint_allowed(endpoint, allowed)
-        )
-    if callable_:
-        return
-    raise MessageError(
+    method = environ["REQUEST_METHOD"]
+    if not is_callable(live.app, live.state.settings.call_endpoints, endpoint, method):
+        raise _not_callable(request_id)
+
+
+def _not_callable(request_id: t.Any) -> MessageError:
+    return MessageError(
         ERROR_ROUTE_NOT_CALLABLE,
         "This URL cannot be called over the socket; make an HTTP request.",
         request_id,

@@ -9,6 +9,7 @@ import functools
 import pytest
 from flask import Blueprint
 from flask import request
+from flask.views import MethodView
 
 from ..conftest import create_app
 from ..support import Browser
@@ -86,6 +87,22 @@ def make_app(**config):
         return {"x": True}
 
     app.register_blueprint(apis)
+
+    class Report(MethodView):
+        def get(self):
+            return {"report": True}
+
+        @realtime.http_only
+        def post(self):
+            return {"ran": True}
+
+    @realtime.http_only
+    class Secret(MethodView):
+        def get(self):
+            return {"secret": True}
+
+    app.add_url_rule("/report", view_func=Report.as_view("report"))
+    app.add_url_rule("/secret", view_func=Secret.as_view("secret"))
     return app
 
 
@@ -178,3 +195,53 @@ def test_an_empty_allow_list_refuses_every_call(connect):
     assert_refused(socket, "/public")
     assert_refused(socket, "/api/items")
     assert socket.request("ping")["body"] == "pong"
+
+
+def test_middleware_that_changes_the_method_cannot_reach_a_refused_view():
+    # Flask's docs' method-override middleware, and an attacker who sends the
+    # header on their own socket's handshake: the call passes the first check
+    # as a POST, and Flask would dispatch a DELETE to an http_only view.
+    app = make_app(REALTIME_CALL_ENDPOINTS=["update"])
+    realtime = app.extensions["realtime"]
+    deleted = []
+
+    @app.post("/account")
+    def update():
+        return {"updated": True}
+
+    @app.delete("/account")
+    @realtime.http_only
+    def delete():
+        deleted.append(True)
+        return {"deleted": True}
+
+    inner = app.wsgi_app
+
+    def method_override(environ, start_response):
+        override = environ.get("HTTP_X_HTTP_METHOD_OVERRIDE", "").upper()
+        if environ["REQUEST_METHOD"] == "POST" and override in ("PUT", "DELETE"):
+            environ["REQUEST_METHOD"] = override
+        return inner(environ, start_response)
+
+    app.wsgi_app = method_override
+    server = LiveServer(app)
+    browser = Browser(server.url)
+    try:
+        page = browser.open("/")
+        socket = browser.connect(
+            page.connection_id, header=["X-HTTP-Method-Override: DELETE"]
+        )
+        reply = call(socket, "/account", method="POST")
+        assert reply["error"]["code"] == "route_not_callable", reply
+        assert deleted == []
+        assert socket.request("ping")["body"] == "pong"
+    finally:
+        browser.close_all()
+        server.stop()
+
+
+def test_http_only_on_a_class_based_view_or_its_method(connect):
+    socket = connect()
+    assert call(socket, "/report")["body"] == {"report": True}
+    assert_refused(socket, "/report", method="POST")
+    assert_refused(socket, "/secret")
