@@ -82,6 +82,14 @@ def replay(
     return Replay([f for s, f in entries if s > after], gap=False, position=current)
 
 
+def not_before(position: str, floor: str) -> str:
+    """``position``, or ``floor`` if that is later in the same epoch."""
+    wanted, lowest = parse_position(position), parse_position(floor)
+    if wanted and lowest and wanted[0] == lowest[0] and wanted[1] < lowest[1]:
+        return floor
+    return position
+
+
 def is_after(position: str, resume: str) -> bool:
     """Whether a live frame at ``position`` is new to a client resumed at
     ``resume`` (not already in its replay)."""

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import typing as t
 
+from ..history import not_before
+
 if t.TYPE_CHECKING:
     from ..connection import Connection
 
@@ -98,9 +100,13 @@ def replay_plan(
     positions it has (even none) gets what came after them, or after the
     subscription for a channel it has no position for; a client that sends
     no positions gets live pushes only, as it could not tell a replay from
-    a repeat.
+    a repeat. A client's position never takes the replay back past the
+    subscription: what was pushed before it is not the socket's to read.
     """
     if attached_before and positions is None:
         return {}
     positions = positions or {}
-    return {name: positions.get(name, since) for name, since in channels.items()}
+    return {
+        name: not_before(positions.get(name, since), since)
+        for name, since in channels.items()
+    }

@@ -430,3 +430,26 @@ def test_disconnect_ends_every_socket_of_a_session(make_backend):
 
 def test_disconnect_of_nothing_known_is_fine(make_backend):
     make_backend().disconnect(channels=["nobody"], sessions=["no session"])
+
+
+def test_positions_cannot_reach_back_past_the_subscription(make_backend):
+    # A client that names an early position of its channel's epoch must not
+    # read what was pushed before it was subscribed (a room it was just
+    # invited to, say).
+    backend = make_backend()
+    for n in range(1, 4):
+        backend.publish("a", frame(n))
+    backend.issue("d")
+    backend.subscribe("d", ["a"])
+    first = FakeConnection()
+    backend.attach("d", first)
+    backend.publish("a", frame(4))
+    wait_for(lambda: len(first.frames) == 1)
+    epoch = first.positions()["a"].rpartition(":")[0]
+    backend.detach("d", first, forget=False)
+    again = FakeConnection()
+    backend.attach("d", again, {"a": f"{epoch}:0"})
+    backend.publish("a", frame(5))
+    wait_for(lambda: len(again.frames) == 2)
+    assert again.frames == [("a", 4), ("a", 5)]
+    backend.detach("d", again, forget=True)
