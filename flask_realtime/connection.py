@@ -70,6 +70,10 @@ class Connection:
     #: Messages read ahead of the handler before reading pauses, so that a
     #: client cannot make the server buffer without bound.
     max_pending_messages = 64
+    #: Characters (or bytes, of binary messages) read ahead before reading
+    #: pauses, whatever their number: text is held as up to 4 bytes a
+    #: character, so a socket holds at most about 4 MiB of input.
+    max_pending_size = 1024 * 1024
 
     def __init__(
         self,
@@ -115,7 +119,9 @@ class Connection:
         now = monotonic()
         self._last_received = now
         self._next_ping = now + ping_interval
+        # simple-websocket counts characters; _handle_input counts bytes.
         ws.max_message_size = max_message_size
+        self._max_message_size = max_message_size
         proxy.bind(self)
 
     @property
@@ -207,6 +213,9 @@ class Connection:
             except IndexError:  # empty, or emptied by the reader on a close
                 return
             self._input_room.set()
+            if self._too_big(message):
+                self.close(CLOSE_MESSAGE_TOO_BIG, "Message is too big")
+                return
             self._handling = threading.get_ident()
             try:
                 on_message(message)
@@ -214,6 +223,15 @@ class Connection:
                 self._handling = None
             if self._close_after_reply is not None:
                 self.close(*self._close_after_reply)
+
+    def _too_big(self, message: str | bytes) -> bool:
+        limit = self._max_message_size
+        # Only text of more than a quarter of the limit can be too big.
+        return (
+            isinstance(message, str)
+            and len(message) * 4 > limit
+            and len(message.encode()) > limit
+        )
 
     def _seconds_to_next_deadline(self) -> float:
         deadline = min(self._next_ping, self._last_received + 2 * self._ping_interval)
@@ -352,9 +370,9 @@ class Connection:
 
     def _reader_recv(self, size: int) -> bytes:
         buffer = self._ws.input_buffer
-        while len(buffer) >= self.max_pending_messages and not self._closing:
+        while self._input_full(buffer) and not self._closing:
             self._input_room.clear()
-            if len(buffer) >= self.max_pending_messages:
+            if self._input_full(buffer):
                 self._input_room.wait(_POLL_SLICE)
         if self._closing:
             # Read on, since the client's close reply is behind whatever it
@@ -363,6 +381,12 @@ class Connection:
         data: bytes = self._sock.recv(size)
         self._last_received = monotonic()
         return data
+
+    def _input_full(self, buffer: list[str | bytes]) -> bool:
+        return (
+            len(buffer) >= self.max_pending_messages
+            or sum(map(len, buffer)) >= self.max_pending_size
+        )
 
     def _reader_send(self, data: bytes) -> int:
         # Pongs, and close frames, several in one write when one read brought

@@ -139,7 +139,7 @@ class Realtime:
         @app.after_request
         def end_sockets_of_ended_session(response: Response) -> Response:
             key = identity.ended_socket_key()
-            if key is not None:
+            if key is not None and key != g.get("_realtime_ended_key"):
                 try:
                     state.end_session(key)
                 except BackendUnavailable:
@@ -278,11 +278,15 @@ class Realtime:
         """End every socket opened in the current request's browser session,
         as clearing the session does, and let the session get a new socket
         key. For logouts that keep the rest of the session, such as
-        Flask-Login's ``logout_user()``.
+        Flask-Login's ``logout_user()``, and for handlers of messages, whose
+        changes to the session are not saved.
 
         .. versionadded:: 0.1
         """
-        session.pop(identity.SESSION_KEY_FIELD, None)
+        key = session.pop(identity.SESSION_KEY_FIELD, None)
+        if isinstance(key, str):
+            self._state(self._app(None)).end_session(key)
+            g._realtime_ended_key = key  # so that the request's end skips it
 
     def _app(self, app: Flask | None) -> Flask:
         if app is None:

@@ -3,6 +3,7 @@ bound, nor outrun the rate limit (issue 10, item 3)."""
 
 from __future__ import annotations
 
+import threading
 import tracemalloc
 
 import websocket
@@ -88,3 +89,51 @@ def test_reconnecting_does_not_refill_the_rate_limit():
     finally:
         browser.close_all()
         server.stop()
+
+
+def test_the_message_limit_counts_bytes_not_characters(server, browser):
+    socket = browser.open("/").connect()
+    # 20,000 four-byte characters: 80,000 bytes, past the 64 KiB limit.
+    socket.send('{"action":"ping","pad":"' + "\U0001f600" * 20_000 + '"}')
+    assert socket.receive_close().code == 1009
+
+
+def test_read_ahead_is_bounded_in_size_not_only_in_messages():
+    # The handler of the first message waits; meanwhile the client sends 64
+    # messages of 60,000 four-byte characters. Each is under the character
+    # count simple-websocket checks, but together they are 15 MB as text.
+    app = create_app()
+    release = threading.Event()
+
+    @app.extensions["test_realtime"].handler("wait")
+    def wait(message):
+        release.wait(30)
+        return "done"
+
+    server = LiveServer(app)
+    browser = Browser(server.url)
+    socket = browser.open("/").connect()
+    big = '{"action":"ping","pad":"' + "\U0001f600" * 60_000 + '"}'
+
+    def send_all():
+        try:
+            for _ in range(64):
+                socket.send(big)
+        except OSError:
+            pass  # closed with 1009 once the first of them is handled
+
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        socket.send('{"action":"wait"}')
+        sender = threading.Thread(target=send_all)
+        sender.start()
+        sender.join(5)  # done at once if the server reads everything
+        held = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+        release.set()
+        sender.join(10)
+        browser.close_all()
+        server.stop()
+    assert held < 9_000_000, f"{held} bytes held while the handler waited"

@@ -44,6 +44,11 @@ def app():
         realtime.disconnect(*request.form.getlist("channel"))
         return "", 204
 
+    @realtime.handler("log-out")
+    def log_out(message):
+        realtime.end_session()
+        return "bye"
+
     @app.post("/transfer")
     def transfer():
         return {"from": session.get("user")}
@@ -156,3 +161,17 @@ def test_a_route_past_max_channels_fails_clearly_and_the_socket_keeps_working():
     finally:
         browser.close_all()
         server.stop()
+
+
+def test_end_session_in_a_message_handler_ends_the_session_sockets(server):
+    alice = logged_in(server, "alice")
+    try:
+        other_tab = alice.open("/me").connect()
+        other_tab.request("ping")
+        socket = alice.open("/me").connect()
+        reply = socket.request("log-out")
+        assert reply["body"] == "bye"
+        assert socket.receive_close().code == 4003
+        assert other_tab.receive_close().code == 4003
+    finally:
+        alice.close_all()
