@@ -223,6 +223,8 @@ class Realtime:
         go above or below ``@app.route``. It marks the function it is given,
         and :func:`functools.wraps` carries the mark to outer decorators; one
         between it and ``@app.route`` that does not use ``wraps`` loses it.
+        On a class-based view, mark the class, or the methods (``post``,
+        ``delete``) that must not be called over the socket.
         """
         return routes.http_only(view)
 
