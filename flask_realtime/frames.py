@@ -61,6 +61,12 @@ def unframe(frame: bytes) -> tuple[int, bytes]:
     return opcode, frame[offset : offset + length]
 
 
+def is_text_frame(data: bytes) -> bool:
+    """Whether ``data`` is exactly one whole, unmasked text frame."""
+    found = split(data)
+    return len(found) == 1 and data[:1] == b"\x81" and len(found[0][1]) == len(data)
+
+
 def split(data: bytes) -> list[tuple[int, bytes]]:
     """Split unmasked server frames, written back to back, into ``(opcode,
     frame)`` pairs. simple-websocket's reader answers every ping of one read

@@ -35,6 +35,9 @@ CLOSE_NO_STATUS = 1005
 CLOSE_ABNORMAL = 1006
 CLOSE_MESSAGE_TOO_BIG = 1009
 CLOSE_INTERNAL_ERROR = 1011
+#: The server is restarting, or lost what it knew of the socket: reconnect
+#: after a random delay.
+CLOSE_SERVICE_RESTART = 1012
 #: The connection id is unknown, expired, issued to another session, or the
 #: request carried no socket key. The page needs a fresh id: reload it.
 CLOSE_ID_REFUSED = 4001

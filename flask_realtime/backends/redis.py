@@ -38,6 +38,7 @@ from time import monotonic
 from urllib.parse import urlsplit
 from urllib.parse import urlunsplit
 
+from .. import frames
 from ..errors import BackendUnavailable
 from ..errors import ConfigurationError
 from ..errors import ConnectionIdRefused
@@ -47,6 +48,7 @@ from ..history import Replay
 from ..history import replay
 from ..hub import LocalHub
 from ..protocol import CLOSE_REPLACED
+from ..protocol import CLOSE_SERVICE_RESTART
 from ..protocol import CLOSE_SESSION_ENDED
 from .base import Backend
 from .base import replay_plan
@@ -106,9 +108,15 @@ class RedisBackend(Backend):
     #: up to :attr:`max_retry_delay`.
     first_retry_delay = 0.1
     max_retry_delay = 5.0
-    #: How long an attach waits for Redis to confirm a channel subscription,
-    #: so that pushes made after it returns are not missed.
-    subscribe_timeout = 5.0
+    #: How long a subscription waits for Redis, or for the process holding
+    #: the socket, to confirm it, so that pushes made after it returns are
+    #: not missed. Below the commands' socket timeout: a stalled peer costs a
+    #: request this long, and a warning, not an error.
+    subscribe_timeout = 2.0
+    #: Seconds between pings on the listener's connection. A ping not
+    #: answered by the next one means the connection is half-open: the
+    #: listener reconnects.
+    health_check_interval = 5.0
     #: Connections to Redis one process may open at once, the listener's
     #: included, unless the URL says otherwise.
     default_max_connections = 100
@@ -270,8 +278,13 @@ class RedisBackend(Backend):
         )
         if owner == -1:
             raise TooManyChannels(self._max_channels)
+        if owner is None:
+            # Unknown or expired; or Redis lost the record of a socket that
+            # is connected here (a FLUSHALL, a failover to an empty replica).
+            self._close_if_local(digest)
+            return
         if not owner:
-            return  # unknown or expired, or not connected anywhere
+            return  # not connected anywhere
         self._in_this_process()
         process = owner.decode().partition(":")[0]
         if process == self._process:
@@ -289,7 +302,11 @@ class RedisBackend(Backend):
             "hear from the socket's process",
             lambda: self._redis.blpop([ack], timeout=self.subscribe_timeout),
         ):
-            logger.warning("The process holding a socket did not confirm in time")
+            logger.warning(
+                "A subscription change was not confirmed by the process holding"
+                " the socket within %s s; going on without it",
+                self.subscribe_timeout,
+            )
 
     def attach(
         self,
@@ -434,6 +451,16 @@ class RedisBackend(Backend):
         if len(notices):
             self._call("reach the sockets' processes", notices.execute)
 
+    def _close_if_local(self, digest: str) -> None:
+        """Close a socket of this process whose record Redis lost: with
+        1012, its client reconnects, is refused (4001) and reloads, which
+        gives it a fresh id and fresh subscriptions."""
+        with self._lock:
+            local = self._local.get(digest)
+        if local is not None:
+            logger.warning("Redis lost a connected socket's record; closing it")
+            local.connection.close(CLOSE_SERVICE_RESTART, "service restart")
+
     def _end_local(self, digest: str, owner: str) -> None:
         with self._lock:
             local = self._local.get(digest)
@@ -539,8 +566,12 @@ class RedisBackend(Backend):
                 self._serve(pubsub)
             except _REDIS_ERRORS as e:
                 logger.warning("Redis listener lost its connection (%s); retrying", e)
-                time.sleep(delay * (0.5 + random.random() / 2))
-                delay = min(delay * 2, self.max_retry_delay)
+            except Exception:
+                # Whatever happens, the listener lives on while there are
+                # sockets: without it this process's sockets get nothing.
+                logger.exception("The Redis listener failed; restarting it")
+            else:
+                continue  # no local socket left: the loop's start returns
             finally:
                 with self._lock:
                     if self._pubsub is pubsub:
@@ -552,30 +583,56 @@ class RedisBackend(Backend):
                     pubsub.close()
                 except _REDIS_ERRORS:
                     pass
+            time.sleep(delay * (0.5 + random.random() / 2))
+            delay = min(delay * 2, self.max_retry_delay)
 
     def _serve(self, pubsub: t.Any) -> None:
-        renew_at = monotonic()
-        channel_prefix = self._channel("").encode()
+        renew_at = ping_at = monotonic()
+        awaiting_pong = False
         while self._local:  # with no local socket left the listener stops
-            if monotonic() >= renew_at:
-                renew_at = monotonic() + self._renew_every
+            now = monotonic()
+            if now >= renew_at:
+                renew_at = now + self._renew_every
                 self._renew_leases()
+            if now >= ping_at:
+                if awaiting_pong:
+                    raise redis.ConnectionError("no answer to a ping on pub/sub")
+                pubsub.ping()
+                awaiting_pong = True
+                ping_at = now + self.health_check_interval
             message = pubsub.get_message(timeout=min(1.0, self._renew_every))
             if message is None:
                 continue
-            kind, channel = message["type"], message["channel"]
-            if kind == "message" and channel.startswith(channel_prefix):
-                position, _, frame = message["data"].partition(b"\n")
-                self.hub.deliver(
-                    channel[len(channel_prefix) :].decode(), position.decode(), frame
+            if message["type"] == "pong":
+                awaiting_pong = False
+                continue
+            try:
+                self._on_message(message)
+            except Exception:
+                # One bad message (not ours, or from a newer version) must
+                # not cost the others.
+                logger.exception(
+                    "Ignored a message the Redis listener could not handle: %.200r",
+                    message,
                 )
-            elif kind == "message":
-                self._on_control(json.loads(message["data"]))
-            elif kind == "subscribe":
-                with self._confirm:
-                    self._confirmed.add(channel.decode())
-                    self._confirm.notify_all()
-                self._send_acks()
+
+    def _on_message(self, message: dict[str, t.Any]) -> None:
+        kind, channel = message["type"], message["channel"]
+        channel_prefix = self._channel("").encode()
+        if kind == "message" and channel.startswith(channel_prefix):
+            position, _, frame = message["data"].partition(b"\n")
+            if not frames.is_text_frame(frame):
+                raise ValueError("not a text frame")
+            self.hub.deliver(
+                channel[len(channel_prefix) :].decode(), position.decode(), frame
+            )
+        elif kind == "message":
+            self._on_control(json.loads(message["data"]))
+        elif kind == "subscribe":
+            with self._confirm:
+                self._confirmed.add(channel.decode())
+                self._confirm.notify_all()
+            self._send_acks()
 
     def _renew_leases(self) -> None:
         with self._lock:
@@ -588,7 +645,9 @@ class RedisBackend(Backend):
                 args=[self._prefix, digest, lease_ms],
                 client=pipe,
             )
-        pipe.execute()
+        for digest, renewed in zip(digests, pipe.execute(), strict=True):
+            if not renewed:
+                self._close_if_local(digest)
 
     def _on_control(self, message: dict[str, t.Any]) -> None:
         digest = message["digest"]

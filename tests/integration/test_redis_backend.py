@@ -231,3 +231,97 @@ def test_disconnect_reaches_a_socket_held_by_another_process(backend, redis_serv
         backend.detach("d", connection, forget=False)
     finally:
         other.close()
+
+
+def attached(backend, digest="d", channel="a"):
+    backend.issue(digest)
+    backend.subscribe(digest, [channel])
+    connection = FakeConnection()
+    backend.attach(digest, connection)
+    return connection
+
+
+def test_a_malformed_message_does_not_stop_the_listener(backend, redis_server):
+    connection = attached(backend)
+    client = redis_server.client()
+    # Garbage on this process's control channel and on a channel it serves.
+    for channel, data in [
+        (f"t:process:{backend._process}", b"{not json"),
+        (f"t:process:{backend._process}", b'{"op": "end"}'),
+        ("t:channel:a", b"1:1\nnot a frame"),
+        ("t:channel:a", b"no newline"),
+    ]:
+        client.publish(channel, data)
+    backend.publish("a", frame(1))
+    wait_for(lambda: connection.frames == [("a", 1)])
+    assert client.pubsub_numsub("t:channel:a") == [(b"t:channel:a", 1)]
+    assert len(listeners()) == 1
+    backend.detach("d", connection, forget=True)
+
+
+def test_an_error_in_the_listener_restarts_it(backend, monkeypatch):
+    connection = attached(backend)
+    renew = backend._renew_leases
+    failures = []
+
+    def fails_once():
+        if not failures:
+            failures.append(True)
+            raise RuntimeError("a bug")
+        renew()
+
+    monkeypatch.setattr(backend, "_renew_leases", fails_once)
+    backend.publish("a", frame(1))
+    wait_for(lambda: failures and connection.frames == [("a", 1)])
+    assert len(listeners()) == 1
+    backend.detach("d", connection, forget=True)
+
+
+def test_a_half_open_pubsub_connection_is_noticed(redis_server):
+    from flask_realtime.backends.redis import RedisBackend
+    from flask_realtime.frames import text_frame
+
+    from ..freezing_proxy import FreezingProxy
+
+    proxy = FreezingProxy(redis_server.port)
+    backend = RedisBackend(
+        proxy.url(),
+        prefix="t:",
+        connect_timeout=60,
+        disconnect_grace=60,
+        ping_interval=1,
+    )
+    backend.health_check_interval = 0.2
+    backend.first_retry_delay = 0.05
+    try:
+        connection = attached(backend)
+        proxy.freeze_pubsub()  # the listener's connection goes silent
+        pusher = redis_server.client()
+
+        def delivered():
+            pusher.eval(
+                "return redis.call('PUBLISH', KEYS[1], ARGV[1])",
+                1,
+                "t:channel:a",
+                b"9:9\n" + text_frame(b'{"channel":"a","payload":1,"position":"9:9"}'),
+            )
+            return wait_for_frames(connection)
+
+        wait_for(delivered, timeout=20)
+        backend.detach("d", connection, forget=True)
+    finally:
+        backend.close()
+        proxy.stop()
+
+
+def test_sockets_whose_records_redis_lost_are_closed_with_1012(backend, redis_server):
+    first = attached(backend, "first")
+    second = attached(backend, "second")
+    redis_server.client().flushall()
+    # A request that subscribes the socket notices at once...
+    backend.subscribe("first", ["b"])
+    assert first.closed == [1012]
+    # ...and the lease renewal notices for every other one.
+    wait_for(lambda: second.closed == [1012])
+    for digest, connection in (("first", first), ("second", second)):
+        backend.detach(digest, connection, forget=False)
