@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -167,5 +168,42 @@ def test_delivery_resumes_after_redis_restarts(processes, redis_server):
             except Exception:
                 assert time.monotonic() < deadline, "delivery did not resume"
         assert message == {"channel": "chat", "payload": {"text": "back"}}
+    finally:
+        socket_.close()
+
+
+def test_a_stalled_peer_does_not_turn_a_subscription_into_an_error(processes):
+    # The process holding the socket is stopped (SIGSTOP): a request on the
+    # other process that subscribes the socket waits for its confirmation a
+    # bounded time, then answers anyway. Once the peer runs again, it
+    # applies the change.
+    a, b = processes
+    browser = Browser(a.url)
+    page = browser.open("/bare")
+    socket_ = on(b, browser).connect(page.connection_id)
+    try:
+        socket_.request("ping")
+        os.killpg(b.process.pid, signal.SIGSTOP)
+        try:
+            status, _ = browser.request(
+                "/subscribe",
+                method="POST",
+                data={"channel": "late"},
+                headers={"X-Socket-Connection-Id": page.connection_id},
+            )
+        finally:
+            os.killpg(b.process.pid, signal.SIGCONT)
+        assert status == 200
+        deadline = time.monotonic() + 20
+        while True:  # B reads its control channel once it runs again
+            browser.request(
+                "/push", method="POST", data={"text": "now", "channel": "late"}
+            )
+            try:
+                message = socket_.receive(timeout=0.5)
+                break
+            except Exception:
+                assert time.monotonic() < deadline, "the subscription never applied"
+        assert message == {"channel": "late", "payload": {"text": "now"}}
     finally:
         socket_.close()
