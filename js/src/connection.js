@@ -24,6 +24,11 @@
 // - 4003 (session ended: logout, `session.clear()`, or the app's
 //   `realtime.disconnect()` for one of the page's channels): "ended", not
 //   retried; the server forgot the id, so a retry would only be refused.
+// - 1012 (the server restarts, or lost what it knew of the socket): every
+//   page of that server got it at the same instant, so "reconnecting" after a
+//   random delay from 0 to `restartWindow` instead of the quick first retry,
+//   to spread them out; the backoff goes on from there. A server that lost
+//   the socket refuses the id (4001) and the page reloads, spread out too.
 // - Anything else (1006 lost, 1001 server going away, 1011, 1009, 4008 slow
 //   consumer, 4029 rate limited ...): "reconnecting", after a backoff delay.
 
@@ -32,7 +37,7 @@ import constants from "./constants.js"
 import { ConnectionMonitor } from "./connection_monitor.js"
 import { RealtimeError } from "./errors.js"
 import logger from "./logger.js"
-import { Timer, backoff } from "./timer.js"
+import { Timer, backoff, spread } from "./timer.js"
 
 const OPEN = 1
 
@@ -49,7 +54,8 @@ export class Connection {
    * @param {string} url the socket's ws:// or wss:// URL, with the id
    * @param {Object} delegate told about everything that happens
    * @param {Object} options `reconnectInitial`, `reconnectMax`,
-   *   `heartbeatInterval`, `heartbeatTimeout` (see `Client.defaults`)
+   *   `restartWindow`, `heartbeatInterval`, `heartbeatTimeout` (see
+   *   `Client.defaults`)
    */
   constructor(url, delegate, options) {
     this.url = url
@@ -65,6 +71,7 @@ export class Connection {
     this.attempts = 0
     this.heartbeats = 0
     this.closedForPageHide = false
+    this.restartWindow = options.restartWindow
     const { reconnectInitial: initial, reconnectMax: max } = options
     this.timer = new Timer(() => this.open(), (tries) => backoff(tries, { initial, max }))
     this.monitor = new ConnectionMonitor(this, options)
@@ -283,10 +290,23 @@ export class Connection {
     // A close listener may have closed or reopened the client meanwhile.
     if (this.state === "reconnecting" && this.ws === null && !this.timer.pending) {
       const attempt = this.timer.tries + 1
-      const delay = this.timer.schedule()
+      const delay = this.timer.schedule(this.restartDelay(info.code))
       logger.log(`reconnecting in ${delay} ms (attempt ${attempt})`)
       this.delegate.connectionReconnecting({ attempt, delay, code: info.code })
     }
+  }
+
+  // A restarting server closes all its sockets at once with 1012. After the
+  // usual first delay, thousands of pages would reach the new process within
+  // a quarter of a second; a delay drawn over the whole window spreads them.
+  // Only when no retry is under way: a 1012 from a server still shutting
+  // down, or from one that keeps closing right after opening, is a failed
+  // attempt like any other and backs off (undefined: the timer's backoff).
+  restartDelay(code) {
+    if (code === constants.CLOSE_SERVICE_RESTART && this.timer.tries === 0) {
+      return spread(this.restartWindow)
+    }
+    return undefined
   }
 }
 

@@ -447,6 +447,62 @@ test("the first connection sends no positions; a reconnect sends the last of eac
   assert.equal(realtime.state, "connecting")
 })
 
+test("1012 (server restart): reconnects within the window with the id and positions", async (t) => {
+  const { realtime, events, ws } = connected(t)
+  ws.serverSend({ channel: "chat", payload: 1, position: "e1:4" })
+  Math.random.mock.mockImplementation(() => 0.8)
+  ws.serverClose(1012, "service restart")
+  assert.equal(realtime.state, "reconnecting")
+  assert.deepEqual(events.slice(-2), [
+    ["close", { code: 1012, reason: "service restart", wasClean: true, state: "reconnecting" }],
+    ["reconnecting", { attempt: 1, delay: 4000, code: 1012 }]
+  ])
+  // Calls wait in the buffer for the reconnect, as after any drop.
+  const reply = realtime.send("waiting")
+  t.mock.timers.tick(3999)
+  assert.equal(FakeWebSocket.instances.length, 1)
+  t.mock.timers.tick(1)
+  const url = new globalThis.URL(FakeWebSocket.last.url)
+  assert.equal(url.searchParams.get("socket_connection_id"), "abcdefghijklmnop")
+  assert.deepEqual(JSON.parse(url.searchParams.get("positions")), { chat: "e1:4" })
+  FakeWebSocket.last.serverOpen()
+  assert.deepEqual(FakeWebSocket.last.messages, [{ action: "waiting", id: 1 }])
+  assert.deepEqual(events.slice(-2), [
+    ["open", { reconnected: true }], ["reconnected", { attempts: 1 }]
+  ])
+  FakeWebSocket.last.serverReply({ body: "ok" })
+  assert.deepEqual(await reply, { id: 1, body: "ok" })
+})
+
+test("1012, then a server that is not up yet: the usual backoff", (t) => {
+  const { realtime, events, ws } = connected(t, { restartWindow: 10000 })
+  Math.random.mock.mockImplementation(() => 0.2)
+  ws.serverClose(1012)
+  t.mock.timers.tick(2000)
+  Math.random.mock.mockImplementation(() => 0.5)
+  FakeWebSocket.last.serverClose(1006)
+  assert.equal(realtime.state, "reconnecting")
+  assert.deepEqual(events.filter(([name]) => name === "reconnecting"), [
+    ["reconnecting", { attempt: 1, delay: 2000, code: 1012 }],
+    ["reconnecting", { attempt: 2, delay: 750, code: 1006 }]
+  ])
+  t.mock.timers.tick(750)
+  assert.equal(FakeWebSocket.instances.length, 3)
+  assert.match(FakeWebSocket.last.url, /socket_connection_id=abcdefghijklmnop&positions=/)
+})
+
+test("1012 from a server that lost the socket, then 4001: the page reloads", (t) => {
+  const { page, realtime, events, ws } = connected(t)
+  ws.serverClose(1012)
+  t.mock.timers.tick(2500)
+  FakeWebSocket.last.serverClose(4001, "connection id refused")
+  assert.equal(realtime.state, "refused")
+  assert.deepEqual(events.at(-1), ["refused", {
+    code: 4001, reason: "connection id refused", wasClean: true, state: "refused", reload: true
+  }])
+  assert.equal(page.window.location.reloads, 1)
+})
+
 test("a reconnect with nothing received still sends positions, empty", (t) => {
   connected(t)
   FakeWebSocket.last.serverClose(1006)

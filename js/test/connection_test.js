@@ -162,7 +162,8 @@ test("a connection that closes soon after opening keeps backing off", (t) => {
 
 for (const code of [1000, 1001, 1006, 1009, 1011, 4008, 4029, 4999]) {
   test(`close code ${code} reconnects`, (t) => {
-    const { record, connection, ws } = open(t)
+    // The restart window is for 1012 alone: the usual 375 ms here.
+    const { record, connection, ws } = open(t, { restartWindow: 60000 })
     ws.serverClose(code, "bye")
     assert.equal(connection.state, "reconnecting")
     assert.deepEqual(record.calls[0], [
@@ -173,6 +174,87 @@ for (const code of [1000, 1001, 1006, 1009, 1011, 4008, 4029, 4999]) {
     connection.close()
   })
 }
+
+/** The `connectionReconnecting` details recorded so far. */
+function reconnects(record) {
+  return record.calls.filter(([name]) => name === "connectionReconnecting").map(([, info]) => info)
+}
+
+test("close code 1012 (server restart): reconnects after a random delay in the window", (t) => {
+  const { record, connection, ws } = open(t)
+  Math.random.mock.mockImplementation(() => 0.3)
+  t.mock.timers.tick(6000)
+  ws.serverClose(1012, "service restart")
+  assert.equal(connection.state, "reconnecting")
+  assert.deepEqual(record.calls[0], [
+    "connectionClosed",
+    { code: 1012, reason: "service restart", wasClean: true, state: "reconnecting" }
+  ])
+  // 0.3 of the 5 s window, not the quick first retry (250-500 ms).
+  assert.deepEqual(reconnects(record), [{ attempt: 1, delay: 1500, code: 1012 }])
+  t.mock.timers.tick(1499)
+  assert.equal(FakeWebSocket.instances.length, 1)
+  t.mock.timers.tick(1)
+  assert.equal(FakeWebSocket.instances.length, 2)
+  assert.equal(connection.state, "connecting")
+  FakeWebSocket.last.serverOpen()
+  assert.deepEqual(record.calls.at(-2), ["connectionOpened", { reconnected: true, attempts: 1 }])
+  connection.close()
+})
+
+for (const [random, restartWindow, delay] of [
+  [0, 5000, 0], [0.5, 5000, 2500], [0.999999, 5000, 5000], [0.25, 20000, 5000], [0.9, 0, 0]
+]) {
+  test(`close code 1012, random ${random}, restartWindow ${restartWindow}: ${delay} ms`, (t) => {
+    const { record, connection, ws } = open(t, { restartWindow })
+    Math.random.mock.mockImplementation(() => random)
+    ws.serverClose(1012)
+    assert.deepEqual(reconnects(record), [{ attempt: 1, delay, code: 1012 }])
+    t.mock.timers.tick(delay)
+    assert.equal(FakeWebSocket.instances.length, 2)
+    connection.close()
+  })
+}
+
+test("a failed reconnect after 1012 goes on with the usual backoff", (t) => {
+  const { record, connection, ws } = open(t)
+  Math.random.mock.mockImplementation(() => 0.1)
+  ws.serverClose(1012)
+  t.mock.timers.tick(500)
+  assert.equal(FakeWebSocket.instances.length, 2)
+  // The server is still starting: refused, so 1006.
+  Math.random.mock.mockImplementation(() => 0.5)
+  FakeWebSocket.last.serverClose(1006)
+  // Attempt 2 of the backoff (0.5-1 s), not a second draw from the window.
+  t.mock.timers.tick(750)
+  // The old server, still shutting down, closes the next try with 1012 too:
+  // a failed attempt like any other.
+  FakeWebSocket.last.serverClose(1012)
+  assert.deepEqual(reconnects(record), [
+    { attempt: 1, delay: 500, code: 1012 },
+    { attempt: 2, delay: 750, code: 1006 },
+    { attempt: 3, delay: 1500, code: 1012 }
+  ])
+  t.mock.timers.tick(1500)
+  FakeWebSocket.last.serverOpen()
+  assert.equal(connection.state, "open")
+  connection.close()
+})
+
+test("a 1012 after a reconnect that held draws from the window again", (t) => {
+  const { record, connection, ws } = open(t)
+  t.mock.timers.tick(6000)
+  ws.serverClose(1006)
+  t.mock.timers.tick(375)
+  FakeWebSocket.last.serverOpen()
+  t.mock.timers.tick(6000)
+  FakeWebSocket.last.serverClose(1012)
+  assert.deepEqual(reconnects(record), [
+    { attempt: 1, delay: 375, code: 1006 },
+    { attempt: 1, delay: 2500, code: 1012 }
+  ])
+  connection.close()
+})
 
 test("close code 4001 (id refused) does not reconnect", (t) => {
   const { record, connection, ws } = open(t)

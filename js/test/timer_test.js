@@ -1,7 +1,7 @@
 import assert from "node:assert/strict"
 import { test } from "node:test"
 
-import { Timer, backoff } from "../src/timer.js"
+import { Timer, backoff, spread } from "../src/timer.js"
 import { setup } from "./helpers/fake_page.js"
 
 test("backoff doubles from 0.5 s to a 30 s cap, with equal jitter", (t) => {
@@ -30,6 +30,33 @@ test("backoff takes its own initial delay and cap", (t) => {
   assert.equal(backoff(1, { initial: 100, max: 1000 }), 75)
   assert.equal(backoff(3, { initial: 100, max: 1000 }), 300)
   assert.equal(backoff(9, { initial: 100, max: 1000 }), 750)
+})
+
+test("spread draws uniformly from 0 to its span, with no fixed part", (t) => {
+  let random = 0
+  t.mock.method(Math, "random", () => random)
+  const delays = [0, 0.1, 0.5, 0.999999].map((value) => {
+    random = value
+    return spread(5000)
+  })
+  assert.deepEqual(delays, [0, 500, 2500, 5000])
+  assert.equal(spread(0), 0)
+  assert.equal(spread(-1), 0)
+})
+
+test("schedule takes a delay for this once; the attempt counts all the same", (t) => {
+  setup(t)
+  let calls = 0
+  const timer = new Timer(() => calls++, (tries) => tries * 100)
+  assert.equal(timer.schedule(1234), 1234)
+  t.mock.timers.tick(1233)
+  assert.equal(calls, 0)
+  t.mock.timers.tick(1)
+  assert.equal(calls, 1)
+  assert.equal(timer.tries, 1)
+  // The next computed delay follows on: attempt 2.
+  assert.equal(timer.schedule(), 200)
+  assert.equal(timer.schedule(undefined), 200)
 })
 
 test("the timer counts its attempts and waits longer each time", (t) => {
