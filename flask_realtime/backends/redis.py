@@ -43,6 +43,8 @@ from ..errors import BackendUnavailable
 from ..errors import ConfigurationError
 from ..errors import ConnectionIdRefused
 from ..errors import TooManyChannels
+from ..history import gap_frame
+from ..history import is_after
 from ..history import new_epoch
 from ..history import Replay
 from ..history import replay
@@ -58,6 +60,7 @@ from .redis_scripts import DETACH
 from .redis_scripts import END
 from .redis_scripts import HISTORY
 from .redis_scripts import ISSUE
+from .redis_scripts import POSITION
 from .redis_scripts import PUBLISH
 from .redis_scripts import RENEW
 
@@ -176,6 +179,7 @@ class RedisBackend(Backend):
         self._change = self._redis.register_script(CHANGE_CHANNELS)
         self._publish = self._redis.register_script(PUBLISH)
         self._history = self._redis.register_script(HISTORY)
+        self._position = self._redis.register_script(POSITION)
         self._pid = 0
         self._in_this_process()
 
@@ -206,6 +210,13 @@ class RedisBackend(Backend):
             # Changes asked for by other processes, acknowledged once the
             # channels they needed are confirmed: (channel names, ack key).
             self._pending_acks: list[tuple[set[str], str]] = []
+            # The position this process has delivered each channel up to,
+            # or read before subscribing to it; None if that read failed.
+            # After the listener reconnects, each channel catches up from
+            # here, and frames up to here are not delivered twice.
+            self._caught_up: dict[str, str | None] = {}
+            # Channels the listener resubscribed to and has yet to catch up.
+            self._catching_up: set[str] = set()
             self._pid = pid
 
     # Keys and channel names.
@@ -505,6 +516,8 @@ class RedisBackend(Backend):
         self, connection: Connection, channels: t.Iterable[str]
     ) -> None:
         emptied = self.hub.remove(connection, channels)
+        for channel in emptied:
+            self._caught_up.pop(channel, None)
         names = [self._channel(c) for c in emptied]
         self._wanted.difference_update(names)
         with self._confirm:
@@ -517,12 +530,30 @@ class RedisBackend(Backend):
 
     def _want(self, channels: list[str]) -> None:
         names = [self._channel(c) for c in channels]
+        self._note_positions(channels)
         self._wanted.update(names)
         if names and self._pubsub is not None:
             try:
                 self._pubsub.subscribe(*names)
             except _REDIS_ERRORS:
                 pass  # the listener subscribes to everything wanted on reconnect
+
+    def _note_positions(self, channels: list[str]) -> None:
+        """Record where new channels stand, before subscribing to them."""
+        if not channels:
+            return
+        pipe = self._redis.pipeline(transaction=False)
+        for channel in channels:
+            self._position(
+                keys=[self._position_key(channel)],
+                args=[new_epoch(), self._history_ttl_ms],
+                client=pipe,
+            )
+        try:
+            found = [p.decode() for p in pipe.execute()]
+        except _REDIS_ERRORS:
+            found = [None] * len(channels)  # a catch-up then reports a gap
+        self._caught_up.update(zip(channels, found, strict=True))
 
     def _await_confirmation(
         self, channels: list[str], *, control: bool = False
@@ -553,6 +584,7 @@ class RedisBackend(Backend):
 
     def _listen(self) -> None:
         delay = self.first_retry_delay
+        reconnecting = False
         while True:
             pubsub = self._redis.pubsub()  # type: ignore[no-untyped-call]
             try:
@@ -561,6 +593,11 @@ class RedisBackend(Backend):
                         self._listener = None
                         return
                     self._pubsub = pubsub
+                    if reconnecting:
+                        # What was pushed while the listener was away is in
+                        # the channels' histories.
+                        self._catching_up = set(self._wanted)
+                    reconnecting = True
                     pubsub.subscribe(self._control(self._process), *self._wanted)
                 delay = self.first_retry_delay
                 self._serve(pubsub)
@@ -620,19 +657,44 @@ class RedisBackend(Backend):
         kind, channel = message["type"], message["channel"]
         channel_prefix = self._channel("").encode()
         if kind == "message" and channel.startswith(channel_prefix):
-            position, _, frame = message["data"].partition(b"\n")
+            data, name = message["data"], channel[len(channel_prefix) :].decode()
+            position, _, frame = data.partition(b"\n")
             if not frames.is_text_frame(frame):
                 raise ValueError("not a text frame")
-            self.hub.deliver(
-                channel[len(channel_prefix) :].decode(), position.decode(), frame
-            )
+            self._deliver(name, position.decode(), frame)
         elif kind == "message":
             self._on_control(json.loads(message["data"]))
         elif kind == "subscribe":
+            name = channel.decode()
+            if name in self._catching_up:
+                self._catching_up.discard(name)
+                self._catch_up(name[len(self._channel("")) :])
             with self._confirm:
-                self._confirmed.add(channel.decode())
+                self._confirmed.add(name)
                 self._confirm.notify_all()
             self._send_acks()
+
+    def _deliver(self, channel: str, position: str, frame: bytes) -> None:
+        last = self._caught_up.get(channel)
+        if last and not is_after(position, last):
+            return  # a catch-up delivered it already
+        self._caught_up[channel] = position
+        self.hub.deliver(channel, position, frame)
+
+    def _catch_up(self, channel: str) -> None:
+        """Deliver what was pushed to a channel while the listener was away,
+        from its history, or a gap frame where the history cannot tell.
+        Runs in the listener, before any live frame that came after the
+        resubscription, so the order holds."""
+        last = self._caught_up.get(channel)
+        replay = self._replays({channel: last or ""})[channel]
+        if replay.gap or last is None:
+            gap = gap_frame(json.dumps(channel).encode(), replay.position)
+            self.hub.deliver(channel, replay.position, gap)
+        else:
+            for frame in replay.frames:
+                self.hub.deliver(channel, _position_in(frame), frame)
+        self._caught_up[channel] = replay.position
 
     def _renew_leases(self) -> None:
         with self._lock:
@@ -680,3 +742,8 @@ class RedisBackend(Backend):
             pipe.lpush(ack, "1")
             pipe.expire(ack, 10)
             pipe.execute()
+
+
+def _position_in(frame: bytes) -> str:
+    """The position a push frame carries: its envelope ends with it."""
+    return frame.rpartition(b'"position":"')[2][:-2].decode()

@@ -210,3 +210,15 @@ local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local entries = redis.call('LRANGE', KEYS[2], 0, -1)
 return {epoch, redis.call('HGET', KEYS[1], 'seq'), now, entries}
 """
+
+# KEYS: position hash. ARGV: a new epoch, history TTL (ms). The channel's
+# current position, its epoch begun if it has none.
+POSITION = """
+local epoch = redis.call('HGET', KEYS[1], 'epoch')
+if not epoch then
+  epoch = ARGV[1]
+  redis.call('HSET', KEYS[1], 'epoch', epoch, 'seq', '0')
+  redis.call('PEXPIRE', KEYS[1], ARGV[2])
+end
+return epoch .. ':' .. redis.call('HGET', KEYS[1], 'seq')
+"""

@@ -325,3 +325,63 @@ def test_sockets_whose_records_redis_lost_are_closed_with_1012(backend, redis_se
     wait_for(lambda: second.closed == [1012])
     for digest, connection in (("first", first), ("second", second)):
         backend.detach(digest, connection, forget=False)
+
+
+def test_pushes_during_a_pubsub_reconnect_arrive_in_order(redis_server):
+    # CLIENT KILL TYPE pubsub in the middle of 300 pushes: the listener
+    # resubscribes and catches up from the history, so every push arrives
+    # once, in order. (The history holds them all: pushes here come faster
+    # than the listener reconnects.)
+    from flask_realtime.backends.redis import RedisBackend
+
+    backend = RedisBackend(
+        redis_server.url,
+        prefix="t:",
+        connect_timeout=60,
+        disconnect_grace=60,
+        ping_interval=1,
+        history_size=300,
+    )
+    backend.first_retry_delay = 0.05
+    try:
+        connection = attached(backend)
+        killer = redis_server.client()
+        for n in range(300):
+            backend.publish("a", frame(n))
+            if n in (100, 200):
+                killer.client_kill_filter(_type="pubsub")
+        wait_for(lambda: len(connection.frames) >= 300, timeout=20)
+        assert connection.frames == [("a", n) for n in range(300)]
+        backend.detach("d", connection, forget=True)
+    finally:
+        backend.close()
+
+
+def test_a_catch_up_that_history_cannot_cover_sends_a_gap(redis_server):
+    from flask_realtime.backends.redis import RedisBackend
+
+    backend = RedisBackend(
+        redis_server.url,
+        prefix="t:",
+        connect_timeout=60,
+        disconnect_grace=60,
+        ping_interval=1,
+        history_size=5,
+    )
+    backend.first_retry_delay = 0.5  # time for pushes while it is away
+    try:
+        connection = attached(backend)
+        backend.publish("a", frame(0))
+        wait_for(lambda: connection.frames == [("a", 0)])
+        redis_server.client().client_kill_filter(_type="pubsub")
+        for n in range(1, 21):  # more than the history holds
+            backend.publish("a", frame(n))
+        wait_for(lambda: ("a", "gap") in connection.frames, timeout=20)
+        backend.publish("a", frame(21))
+        wait_for(lambda: connection.frames[-1] == ("a", 21))
+        got = connection.frames
+        assert got[:2] == [("a", 0), ("a", "gap")]
+        assert [p for _, p in got[2:]] == sorted(p for _, p in got[2:])
+        backend.detach("d", connection, forget=True)
+    finally:
+        backend.close()
