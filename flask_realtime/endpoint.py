@@ -13,6 +13,7 @@ from flask import g
 from flask import request
 
 from . import identity
+from . import shutdown
 from .connection import Connection
 from .connection import SocketProxy
 from .errors import BackendUnavailable
@@ -22,6 +23,7 @@ from .live_socket import LiveSocket
 from .protocol import CLOSE_ID_REFUSED
 from .protocol import CLOSE_INTERNAL_ERROR
 from .protocol import CLOSE_REPLACED
+from .protocol import CLOSE_SERVICE_RESTART
 from .protocol import CONNECTION_ID_PARAM
 from .protocol import POSITIONS_PARAM
 from .signals import socket_connected
@@ -99,6 +101,21 @@ def serve(state: AppState, ws: t.Any) -> None:
         ping_interval=settings.ping_interval,
         max_message_size=settings.max_message_size,
     )
+    if not state.add_live(connection):
+        # The process is stopping: the client goes to its successor.
+        connection.close(CLOSE_SERVICE_RESTART, "service restart")
+        connection.run(lambda message: None)
+        return
+    try:
+        _serve(app, state, connection, connection_id)
+    finally:
+        state.remove_live(connection)
+
+
+def _serve(
+    app: Flask, state: AppState, connection: Connection, connection_id: str
+) -> None:
+    shutdown.watch_server()
     key = identity.socket_key(create=False, upgrade=True)
     digest = identity.digest(key, connection_id) if key else ""
     try:

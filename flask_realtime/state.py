@@ -2,19 +2,25 @@
 
 from __future__ import annotations
 
+import logging
+import threading
 import typing as t
 
 from . import identity
 from .backends import create_backend
+from .protocol import CLOSE_SERVICE_RESTART
 from .pushing import check_channels
 from .pushing import encode_heads
 from .ratelimit import RateLimits
 from .settings import Settings
 from .signals import message_pushed
 
+logger = logging.getLogger("flask_realtime")
+
 if t.TYPE_CHECKING:
     from flask import Flask
 
+    from .connection import Connection
     from .messages import Handler
 
 
@@ -28,6 +34,10 @@ class AppState:
         self.backend = create_backend(settings)
         #: Each connection id's message bucket, kept across reconnects.
         self.rate_limits = RateLimits(settings.message_rate, settings.message_burst)
+        #: Whether this process is draining: new sockets are closed at once.
+        self.draining = False
+        self._live: set[Connection] = set()
+        self._live_changed = threading.Condition()
 
     def push(self, app: Flask, message: t.Any, channels: tuple[t.Any, ...]) -> None:
         names = check_channels(channels, "push")
@@ -35,6 +45,37 @@ class AppState:
             self.backend.publish(channel, head)
         if message_pushed.receivers:
             message_pushed.send(app, message=message, channels=names)
+
+    def add_live(self, connection: Connection) -> bool:
+        """Count a socket that starts; False if the process is draining."""
+        with self._live_changed:
+            if self.draining:
+                return False
+            self._live.add(connection)
+            return True
+
+    def remove_live(self, connection: Connection) -> None:
+        with self._live_changed:
+            self._live.discard(connection)
+            self._live_changed.notify_all()
+
+    def drain(self, timeout: float = 10.0) -> None:
+        """Close every socket of this process with 1012, after what is queued
+        for it, wait up to ``timeout`` seconds for them to end, then release
+        the backend."""
+        with self._live_changed:
+            self.draining = True
+            live = list(self._live)
+        for connection in live:
+            connection.close(CLOSE_SERVICE_RESTART, "service restart")
+        with self._live_changed:
+            if not self._live_changed.wait_for(lambda: not self._live, timeout):
+                logger.warning(
+                    "%d sockets were still open %s s after the drain began",
+                    len(self._live),
+                    timeout,
+                )
+        self.backend.close()
 
     def disconnect(self, channels: tuple[t.Any, ...]) -> None:
         self.backend.disconnect(channels=check_channels(channels, "disconnect"))

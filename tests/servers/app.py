@@ -13,6 +13,7 @@ app = create_app(
     REALTIME_PING_INTERVAL=float(os.environ.get("TEST_REALTIME_PING_INTERVAL", 1)),
     REALTIME_MESSAGE_RATE=1e6,
     REALTIME_BACKEND=os.environ.get("TEST_REALTIME_BACKEND", "memory://"),
+    REALTIME_HISTORY_SIZE=int(os.environ.get("TEST_REALTIME_HISTORY_SIZE", 100)),
 )
 realtime = app.extensions["test_realtime"]
 

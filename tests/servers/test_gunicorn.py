@@ -24,8 +24,12 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(__file__)))
 class Gunicorn:
     """The test app under gunicorn in its own process, on a free port."""
 
-    def __init__(self, worker: str, env: dict[str, str] | None = None) -> None:
-        self.port = free_port()
+    def __init__(
+        self, worker: str, env: dict[str, str] | None = None, port: int | None = None
+    ) -> None:
+        self.worker = worker
+        self.env = env
+        self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         args = ["--worker-class", worker, "--workers", "1"]
         if worker == "gthread":
@@ -65,6 +69,12 @@ class Gunicorn:
         self.process.terminate()
         _, stderr = self.process.communicate(timeout=30)
         return stderr.decode()
+
+    def restart(self) -> Gunicorn:
+        """Stop it gracefully (SIGTERM), then start another on the same
+        port, as a deploy does."""
+        self.stop()
+        return Gunicorn(self.worker, self.env, self.port)
 
     def kill(self) -> None:
         """SIGKILL the master and its worker: no clean-up of any kind."""

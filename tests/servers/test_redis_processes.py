@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 
 import pytest
@@ -210,3 +211,62 @@ def test_a_stalled_peer_does_not_turn_a_subscription_into_an_error(processes):
         assert message == {"channel": "late", "payload": {"text": "now"}}
     finally:
         socket_.close()
+
+
+@pytest.mark.parametrize("worker", ["gthread", "gevent"])
+def test_a_graceful_restart_drains_and_the_page_loses_nothing(redis_server, worker):
+    # A page's socket on A, pushes streaming through B. A restarts as in a
+    # deploy: SIGTERM, then a new A on the same port. The socket is closed
+    # with 1012 rather than dropped, reconnects with its positions, and gets
+    # every push, in order.
+    env = {
+        "TEST_REALTIME_BACKEND": redis_server.url,
+        "TEST_REALTIME_PING_INTERVAL": "20",
+        "TEST_REALTIME_HISTORY_SIZE": "5000",
+    }
+    a, b = Gunicorn(worker, env), Gunicorn("gthread", env)
+    browser = Browser(a.url)
+    pusher = Browser(b.url)
+    sent: list[int] = []
+    stop = threading.Event()
+
+    def stream() -> None:
+        for n in range(2000):
+            if stop.is_set():
+                return
+            status, _ = pusher.request(
+                "/push", method="POST", data={"text": str(n), "channel": "chat"}
+            )
+            assert status == 204
+            sent.append(n)
+
+    streamer = threading.Thread(target=stream)
+    try:
+        page = browser.open("/?channel=chat")
+        socket_ = page.connect()
+        socket_.request("ping")
+        streamer.start()
+        received = [int(socket_.receive()["payload"]["text"]) for _ in range(20)]
+        a = a.restart()
+        while True:
+            try:
+                received.append(int(socket_.receive()["payload"]["text"]))
+            except Closed as closed:
+                assert closed.code == 1012
+                break
+        again = Page(browser, page.html).reconnect(socket_)
+        for _ in range(50):  # what was missed, and more after it
+            received.append(int(again.receive()["payload"]["text"]))
+        stop.set()
+        streamer.join(30)
+        while len(received) < len(sent):
+            received.append(int(again.receive()["payload"]["text"]))
+        assert received == sent
+    finally:
+        stop.set()
+        if streamer.is_alive():
+            streamer.join(30)
+        browser.close_all()
+        for server in (a, b):
+            if server.process.poll() is None:
+                server.stop()
