@@ -201,6 +201,9 @@ class RedisBackend(Backend):
             self._lock = threading.Lock()
             self._local: dict[str, _LocalSocket] = {}
             self._listener: threading.Thread | None = None
+            # What listener_state() reports.
+            self._restarts = 0
+            self._last_error: str | None = None
             self._pubsub: t.Any = None
             # Redis channel names the listener must be subscribed to, and
             # those Redis has confirmed.
@@ -603,10 +606,12 @@ class RedisBackend(Backend):
                 self._serve(pubsub)
             except _REDIS_ERRORS as e:
                 logger.warning("Redis listener lost its connection (%s); retrying", e)
-            except Exception:
+                self._note_restart(e)
+            except Exception as e:
                 # Whatever happens, the listener lives on while there are
                 # sockets: without it this process's sockets get nothing.
                 logger.exception("The Redis listener failed; restarting it")
+                self._note_restart(e)
             else:
                 continue  # no local socket left: the loop's start returns
             finally:
@@ -622,6 +627,28 @@ class RedisBackend(Backend):
                     pass
             time.sleep(delay * (0.5 + random.random() / 2))
             delay = min(delay * 2, self.max_retry_delay)
+
+    def _note_restart(self, error: BaseException) -> None:
+        self._restarts += 1
+        self._last_error = f"{type(error).__name__}: {error}"
+
+    def listener_state(self) -> dict[str, t.Any]:
+        """The pub/sub listener of this process, for monitoring: ``state``
+        (``"stopped"`` while the process has no socket, ``"connected"``, or
+        ``"reconnecting"``), how many times it ``restarts``, and its
+        ``last_error``."""
+        self._in_this_process()
+        if self._listener is None:
+            state = "stopped"
+        elif self._pubsub is not None:
+            state = "connected"
+        else:
+            state = "reconnecting"
+        return {
+            "state": state,
+            "restarts": self._restarts,
+            "last_error": self._last_error,
+        }
 
     def _serve(self, pubsub: t.Any) -> None:
         renew_at = ping_at = monotonic()

@@ -241,6 +241,21 @@ def attached(backend, digest="d", channel="a"):
     return connection
 
 
+def test_the_listener_state_is_visible(backend, redis_server):
+    assert backend.listener_state() == {
+        "state": "stopped",
+        "restarts": 0,
+        "last_error": None,
+    }
+    connection = attached(backend)
+    assert backend.listener_state()["state"] == "connected"
+    redis_server.client().client_kill_filter(_type="pubsub")
+    wait_for(lambda: backend.listener_state()["restarts"] == 1)
+    assert "ConnectionError" in backend.listener_state()["last_error"]
+    backend.detach("d", connection, forget=True)
+    wait_for(lambda: backend.listener_state()["state"] == "stopped")
+
+
 def test_a_malformed_message_does_not_stop_the_listener(backend, redis_server):
     connection = attached(backend)
     client = redis_server.client()
