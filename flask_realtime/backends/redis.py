@@ -355,9 +355,9 @@ class RedisBackend(Backend):
                 self._unsubscribe_hub(replaced.connection, replaced.channels)
             self._local[digest] = _LocalSocket(connection, owner, set(channels))
             opened = self.hub.add(connection, channels, catch_up=bool(since))
-            self._want(opened)
-            self._start_listener()
-        self._await_confirmation(opened, control=True)
+        self._open(opened)
+        # All of them: another socket may have opened one a moment ago.
+        self._await_confirmation(list(channels), control=True)
         # Ended (realtime.disconnect, a logout) between the attach and the
         # subscription to this process's control channel, whose word of it
         # was then missed?
@@ -507,12 +507,12 @@ class RedisBackend(Backend):
             if op == "add":
                 local.channels.update(channels)
                 opened = self.hub.add(local.connection, channels)
-                self._want(opened)
             else:
                 local.channels.difference_update(channels)
                 self._unsubscribe_hub(local.connection, channels)
+        self._open(opened)
         if wait:
-            self._await_confirmation(opened)
+            self._await_confirmation(list(channels) if op == "add" else [])
         return opened
 
     def _unsubscribe_hub(
@@ -531,9 +531,17 @@ class RedisBackend(Backend):
             except _REDIS_ERRORS:
                 pass  # the listener resubscribes only to what is wanted
 
+    def _open(self, channels: list[str]) -> None:
+        """Have the listener subscribe to channels that just got their first
+        local socket, and run. Their positions are read first, outside the
+        lock (a call to Redis), so that a catch-up knows where to start."""
+        self._note_positions(channels)
+        with self._lock:
+            self._want(channels)
+            self._start_listener()
+
     def _want(self, channels: list[str]) -> None:
         names = [self._channel(c) for c in channels]
-        self._note_positions(channels)
         self._wanted.update(names)
         if names and self._pubsub is not None:
             try:
@@ -556,7 +564,9 @@ class RedisBackend(Backend):
             found = [p.decode() for p in pipe.execute()]
         except _REDIS_ERRORS:
             found = [None] * len(channels)  # a catch-up then reports a gap
-        self._caught_up.update(zip(channels, found, strict=True))
+        for channel, position in zip(channels, found, strict=True):
+            # A frame delivered meanwhile knows better.
+            self._caught_up.setdefault(channel, position)
 
     def _await_confirmation(
         self, channels: list[str], *, control: bool = False

@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 import threading
 
+from flask import g
+from flask import render_template_string
 from flask import request
 
 from ..conftest import create_app
@@ -25,3 +27,37 @@ def push_from_thread() -> tuple[str, int]:
     thread.start()
     thread.join()
     return "", 204
+
+
+#: A page for a real browser: realtime.js, every payload pushed to "chat" in
+#: ``window.received``, the code of every close in ``window.closes``, and
+#: every ``missed`` event in ``window.missed``.
+LIVE_PAGE = """<!doctype html>
+<html><head><meta charset="utf-8"><title>live</title>
+<link rel="icon" href="data:,"></head>
+<body>
+  <p id="status">not connected</p>
+  {{ realtime_script() }}
+  <script type="module">
+    const status = document.getElementById("status")
+    window.received = []
+    window.closes = []
+    window.missed = []
+    window.reconnects = 0
+    realtime.on("chat", (payload) => window.received.push(payload))
+    realtime.onEvent("open", () => { status.textContent = "connected" })
+    realtime.onEvent("close", ({ code }) => {
+      window.closes.push(code)
+      status.textContent = "disconnected"
+    })
+    realtime.onEvent("reconnected", () => { window.reconnects += 1 })
+    realtime.onEvent("missed", (info) => window.missed.push(info))
+  </script>
+</body></html>
+"""
+
+
+@app.get("/live")
+def live() -> str:
+    g.socket.subscribe("chat")
+    return render_template_string(LIVE_PAGE)
