@@ -1,0 +1,392 @@
+"""The pub/sub listener of a process: one thread and one connection to
+Redis that carry the pushes of the channels its sockets need, and the
+instructions other processes send it.
+
+It subscribes only to the channels of this process's sockets, starts with
+the first socket and stops with the last. It lives on whatever happens: an
+error is logged and the listener starts again with backoff; a half-open
+connection is noticed by a ping; after a reconnect each channel catches up
+from its history.
+
+A mixin of :class:`~flask_realtime.backends.redis.RedisBackend`, whose state
+it shares: the process's sockets, its lock, and its connection pool.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+import random
+import threading
+import time
+import typing as t
+from time import monotonic
+
+import redis
+
+from ... import frames
+from ...history import gap_frame
+from ...history import is_after
+from ...history import new_epoch
+from ...protocol import CLOSE_REPLACED
+from .connect import REDIS_ERRORS
+
+if t.TYPE_CHECKING:
+    from ...connection import Connection
+    from ...history import Replay
+    from ...hub import LocalHub
+
+logger = logging.getLogger("flask_realtime")
+
+
+@dataclasses.dataclass
+class LocalSocket:
+    """A socket connected to this process."""
+
+    connection: Connection
+    #: This process's name for it in Redis, ``<process>:<serial>``.
+    owner: str
+    channels: set[str]
+
+
+class Listener:
+    """The listener's half of the Redis backend."""
+
+    #: Seconds between retries of the listener while Redis is away, doubling
+    #: up to :attr:`max_retry_delay`.
+    first_retry_delay = 0.1
+    max_retry_delay = 5.0
+    #: How long a subscription waits for Redis, or for the process holding
+    #: the socket, to confirm it, so that pushes made after it returns are
+    #: not missed. Below the commands' socket timeout: a stalled peer costs a
+    #: request this long, and a warning, not an error.
+    subscribe_timeout = 2.0
+    #: Seconds between pings on the listener's connection. A ping not
+    #: answered by the next one means the connection is half-open: the
+    #: listener reconnects.
+    health_check_interval = 5.0
+
+    if t.TYPE_CHECKING:
+        # What the backend provides.
+        hub: LocalHub
+        _lock: threading.Lock
+        _local: dict[str, LocalSocket]
+        _redis: redis.Redis
+        _process: str
+        _prefix: str
+        _lease: float
+        _renew_every: float
+        _history_ttl_ms: int
+        _renew: t.Any
+        _position: t.Any
+
+        def _in_this_process(self) -> None: ...
+        def _key(self, digest: str) -> str: ...
+        def _channel(self, name: str) -> str: ...
+        def _control(self, process: str) -> str: ...
+        def _position_key(self, name: str) -> str: ...
+        def _replays(self, since: t.Mapping[str, str]) -> dict[str, Replay]: ...
+        def _end_local(self, digest: str, owner: str) -> None: ...
+        def _close_if_local(self, digest: str) -> None: ...
+        def _apply_locally(
+            self,
+            op: str,
+            digest: str,
+            channels: t.Collection[str],
+            *,
+            wait: bool = True,
+        ) -> list[str]: ...
+
+    def _init_listener(self) -> None:
+        """The listener's state, made once in each process."""
+        self._listener: threading.Thread | None = None
+        self._pubsub: t.Any = None
+        # What listener_state() reports.
+        self._restarts = 0
+        self._last_error: str | None = None
+        # Redis channel names the listener must be subscribed to, and those
+        # Redis has confirmed.
+        self._wanted: set[str] = set()
+        self._confirmed: set[str] = set()
+        self._confirm = threading.Condition()
+        # Changes asked for by other processes, acknowledged once the
+        # channels they needed are confirmed: (channel names, ack key).
+        self._pending_acks: list[tuple[set[str], str]] = []
+        # The position this process has delivered each channel up to, or
+        # read before subscribing to it; None if that read failed. After the
+        # listener reconnects, each channel catches up from here, and frames
+        # up to here are not delivered twice.
+        self._caught_up: dict[str, str | None] = {}
+        # Channels the listener resubscribed to and has yet to catch up.
+        self._catching_up: set[str] = set()
+
+    def _unsubscribe_hub(
+        self, connection: Connection, channels: t.Iterable[str]
+    ) -> None:
+        emptied = self.hub.remove(connection, channels)
+        for channel in emptied:
+            self._caught_up.pop(channel, None)
+        names = [self._channel(c) for c in emptied]
+        self._wanted.difference_update(names)
+        with self._confirm:
+            self._confirmed.difference_update(names)
+        if names and self._pubsub is not None:
+            try:
+                self._pubsub.unsubscribe(*names)
+            except REDIS_ERRORS:
+                pass  # the listener resubscribes only to what is wanted
+
+    def _open(self, channels: list[str]) -> None:
+        """Have the listener subscribe to channels that just got their first
+        local socket, and run. Their positions are read first, outside the
+        lock (a call to Redis), so that a catch-up knows where to start."""
+        self._note_positions(channels)
+        with self._lock:
+            self._want(channels)
+            self._start_listener()
+
+    def _want(self, channels: list[str]) -> None:
+        names = [self._channel(c) for c in channels]
+        self._wanted.update(names)
+        if names and self._pubsub is not None:
+            try:
+                self._pubsub.subscribe(*names)
+            except REDIS_ERRORS:
+                pass  # the listener subscribes to everything wanted on reconnect
+
+    def _note_positions(self, channels: list[str]) -> None:
+        """Record where new channels stand, before subscribing to them."""
+        if not channels:
+            return
+        pipe = self._redis.pipeline(transaction=False)
+        for channel in channels:
+            self._position(
+                keys=[self._position_key(channel)],
+                args=[new_epoch(), self._history_ttl_ms],
+                client=pipe,
+            )
+        try:
+            found = [p.decode() for p in pipe.execute()]
+        except REDIS_ERRORS:
+            found = [None] * len(channels)  # a catch-up then reports a gap
+        for channel, position in zip(channels, found, strict=True):
+            # A frame delivered meanwhile knows better.
+            self._caught_up.setdefault(channel, position)
+
+    def _await_confirmation(
+        self, channels: list[str], *, control: bool = False
+    ) -> None:
+        """Wait until Redis confirms the listener's subscription to the
+        channels (and, with ``control``, to this process's control channel,
+        without which other processes cannot reach its sockets)."""
+        names = {self._channel(c) for c in channels}
+        if control:
+            names.add(self._control(self._process))
+        deadline = monotonic() + self.subscribe_timeout
+        with self._confirm:
+            while not names <= self._confirmed:
+                left = deadline - monotonic()
+                if left <= 0:
+                    logger.warning(
+                        "Redis did not confirm a channel subscription in time"
+                    )
+                    return
+                self._confirm.wait(left)
+
+    def _start_listener(self) -> None:
+        if self._listener is None:
+            self._listener = threading.Thread(
+                target=self._listen, name="flask-realtime-redis", daemon=True
+            )
+            self._listener.start()
+
+    def _listen(self) -> None:
+        delay = self.first_retry_delay
+        reconnecting = False
+        while True:
+            pubsub = self._redis.pubsub()  # type: ignore[no-untyped-call]
+            try:
+                with self._lock:
+                    if not self._local:
+                        self._listener = None
+                        return
+                    self._pubsub = pubsub
+                    if reconnecting:
+                        # What was pushed while the listener was away is in
+                        # the channels' histories.
+                        self._catching_up = set(self._wanted)
+                    reconnecting = True
+                    pubsub.subscribe(self._control(self._process), *self._wanted)
+                delay = self.first_retry_delay
+                self._serve(pubsub)
+            except REDIS_ERRORS as e:
+                logger.warning("Redis listener lost its connection (%s); retrying", e)
+                self._note_restart(e)
+            except Exception as e:
+                # Whatever happens, the listener lives on while there are
+                # sockets: without it this process's sockets get nothing.
+                logger.exception("The Redis listener failed; restarting it")
+                self._note_restart(e)
+            else:
+                continue  # no local socket left: the loop's start returns
+            finally:
+                with self._lock:
+                    if self._pubsub is pubsub:
+                        self._pubsub = None
+                # Confirmations hold for one connection to Redis only.
+                with self._confirm:
+                    self._confirmed.clear()
+                try:
+                    pubsub.close()
+                except REDIS_ERRORS:
+                    pass
+            time.sleep(delay * (0.5 + random.random() / 2))
+            delay = min(delay * 2, self.max_retry_delay)
+
+    def _note_restart(self, error: BaseException) -> None:
+        self._restarts += 1
+        self._last_error = f"{type(error).__name__}: {error}"
+
+    def listener_state(self) -> dict[str, t.Any]:
+        """The pub/sub listener of this process, for monitoring: ``state``
+        (``"stopped"`` while the process has no socket, ``"connected"``, or
+        ``"reconnecting"``), how many times it ``restarts``, and its
+        ``last_error``."""
+        self._in_this_process()
+        if self._listener is None:
+            state = "stopped"
+        elif self._pubsub is not None:
+            state = "connected"
+        else:
+            state = "reconnecting"
+        return {
+            "state": state,
+            "restarts": self._restarts,
+            "last_error": self._last_error,
+        }
+
+    def _serve(self, pubsub: t.Any) -> None:
+        renew_at = ping_at = monotonic()
+        awaiting_pong = False
+        while self._local:  # with no local socket left the listener stops
+            now = monotonic()
+            if now >= renew_at:
+                renew_at = now + self._renew_every
+                self._renew_leases()
+            if now >= ping_at:
+                if awaiting_pong:
+                    raise redis.ConnectionError("no answer to a ping on pub/sub")
+                pubsub.ping()
+                awaiting_pong = True
+                ping_at = now + self.health_check_interval
+            message = pubsub.get_message(timeout=min(1.0, self._renew_every))
+            if message is None:
+                continue
+            if message["type"] == "pong":
+                awaiting_pong = False
+                continue
+            try:
+                self._on_message(message)
+            except Exception:
+                # One bad message (not ours, or from a newer version) must
+                # not cost the others.
+                logger.exception(
+                    "Ignored a message the Redis listener could not handle: %.200r",
+                    message,
+                )
+
+    def _on_message(self, message: dict[str, t.Any]) -> None:
+        kind, channel = message["type"], message["channel"]
+        channel_prefix = self._channel("").encode()
+        if kind == "message" and channel.startswith(channel_prefix):
+            data, name = message["data"], channel[len(channel_prefix) :].decode()
+            position, _, frame = data.partition(b"\n")
+            if not frames.is_text_frame(frame):
+                raise ValueError("not a text frame")
+            self._deliver(name, position.decode(), frame)
+        elif kind == "message":
+            self._on_control(json.loads(message["data"]))
+        elif kind == "subscribe":
+            name = channel.decode()
+            if name in self._catching_up:
+                self._catching_up.discard(name)
+                self._catch_up(name[len(self._channel("")) :])
+            with self._confirm:
+                self._confirmed.add(name)
+                self._confirm.notify_all()
+            self._send_acks()
+
+    def _deliver(self, channel: str, position: str, frame: bytes) -> None:
+        last = self._caught_up.get(channel)
+        if last and not is_after(position, last):
+            return  # a catch-up delivered it already
+        self._caught_up[channel] = position
+        self.hub.deliver(channel, position, frame)
+
+    def _catch_up(self, channel: str) -> None:
+        """Deliver what was pushed to a channel while the listener was away,
+        from its history, or a gap frame where the history cannot tell.
+        Runs in the listener, before any live frame that came after the
+        resubscription, so the order holds."""
+        last = self._caught_up.get(channel)
+        replay = self._replays({channel: last or ""})[channel]
+        if replay.gap or last is None:
+            gap = gap_frame(json.dumps(channel).encode(), replay.position)
+            self.hub.deliver(channel, replay.position, gap)
+        else:
+            for frame in replay.frames:
+                self.hub.deliver(channel, _position_in(frame), frame)
+        self._caught_up[channel] = replay.position
+
+    def _renew_leases(self) -> None:
+        with self._lock:
+            digests = list(self._local)
+        pipe = self._redis.pipeline(transaction=False)
+        lease_ms = int(self._lease * 1000)
+        for digest in digests:
+            self._renew(
+                keys=[self._key(digest)],
+                args=[self._prefix, digest, lease_ms],
+                client=pipe,
+            )
+        for digest, renewed in zip(digests, pipe.execute(), strict=True):
+            if not renewed:
+                self._close_if_local(digest)
+
+    def _on_control(self, message: dict[str, t.Any]) -> None:
+        digest = message["digest"]
+        if message["op"] == "end":
+            self._end_local(digest, message["owner"])
+        elif message["op"] == "replace":
+            with self._lock:
+                local = self._local.get(digest)
+            if local is not None and local.owner == message["owner"]:
+                local.connection.close(CLOSE_REPLACED, "replaced by a newer socket")
+        else:
+            # Not waiting for the confirmation: this thread receives it. The
+            # acknowledgement goes out once Redis has confirmed.
+            opened = self._apply_locally(
+                message["op"], digest, message["channels"], wait=False
+            )
+            with self._confirm:
+                self._pending_acks.append(
+                    ({self._channel(c) for c in opened}, message["ack"])
+                )
+            self._send_acks()
+
+    def _send_acks(self) -> None:
+        with self._confirm:
+            ready = [a for a in self._pending_acks if a[0] <= self._confirmed]
+            for item in ready:
+                self._pending_acks.remove(item)
+        for _, ack in ready:
+            pipe = self._redis.pipeline(transaction=False)
+            pipe.lpush(ack, "1")
+            pipe.expire(ack, 10)
+            pipe.execute()
+
+
+def _position_in(frame: bytes) -> str:
+    """The position a push frame carries: its envelope ends with it."""
+    return frame.rpartition(b'"position":"')[2][:-2].decode()
