@@ -16,7 +16,6 @@ from . import identity
 from . import shutdown
 from .connection import Connection
 from .connection import SocketProxy
-from .errors import BackendUnavailable
 from .errors import ConnectionIdRefused
 from .history import parse_positions
 from .live_socket import LiveSocket
@@ -127,7 +126,7 @@ def _serve(
         connection.close(CLOSE_ID_REFUSED, "connection id refused")
         connection.run(lambda message: None)
         return
-    except BackendUnavailable:
+    except Exception:  # BackendUnavailable, or what Redis holds is not ours
         logger.exception("A socket could not be attached")
         connection.close(CLOSE_INTERNAL_ERROR, "try again later")
         connection.run(lambda message: None)

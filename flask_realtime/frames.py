@@ -62,9 +62,28 @@ def unframe(frame: bytes) -> tuple[int, bytes]:
 
 
 def is_text_frame(data: bytes) -> bool:
-    """Whether ``data`` is exactly one whole, unmasked text frame."""
-    found = split(data)
-    return len(found) == 1 and data[:1] == b"\x81" and len(found[0][1]) == len(data)
+    """Whether ``data`` is exactly one whole text frame as the server writes
+    them: final, unmasked, its length encoded in the fewest bytes and equal
+    to what follows, its text valid UTF-8. Frames from Redis are checked so,
+    since one malformed frame would desynchronise the client's stream."""
+    if len(data) < 2 or data[0] != _FIN | _OPCODE_TEXT or data[1] & 0x80:
+        return False
+    length, start = data[1], 2
+    if length == 126:
+        (length,) = struct.unpack_from("!H", data, 2) if len(data) >= 4 else (0,)
+        start, smallest = 4, 126
+    elif length == 127:
+        (length,) = struct.unpack_from("!Q", data, 2) if len(data) >= 10 else (0,)
+        start, smallest = 10, 1 << 16
+    else:
+        smallest = 0
+    if length < smallest or start + length != len(data):
+        return False
+    try:
+        data[start:].decode()
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def split(data: bytes) -> list[tuple[int, bytes]]:
@@ -82,6 +101,8 @@ def split(data: bytes) -> list[tuple[int, bytes]]:
             (length,) = struct.unpack_from("!Q", data, start)
             start += 8
         end = start + length
+        if end > len(data):
+            break  # a frame cut short is not one
         found.append((data[offset] & 0x0F, data[offset:end]))
         offset = end
     return found

@@ -70,11 +70,14 @@ class AppState:
             connection.close(CLOSE_SERVICE_RESTART, "service restart")
         with self._live_changed:
             if not self._live_changed.wait_for(lambda: not self._live, timeout):
+                # Their threads still need the backend to detach.
                 logger.warning(
-                    "%d sockets were still open %s s after the drain began",
+                    "%d sockets were still open %s s after the drain began;"
+                    " the backend is left open for them",
                     len(self._live),
                     timeout,
                 )
+                return
         self.backend.close()
 
     def disconnect(self, channels: tuple[t.Any, ...]) -> None:

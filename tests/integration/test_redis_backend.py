@@ -265,6 +265,12 @@ def test_a_malformed_message_does_not_stop_the_listener(backend, redis_server):
         (f"t:process:{backend._process}", b'{"op": "end"}'),
         ("t:channel:a", b"1:1\nnot a frame"),
         ("t:channel:a", b"no newline"),
+        # Frames that would desynchronise the client's stream: a length
+        # longer than what follows, a mask, invalid UTF-8, not text.
+        ("t:channel:a", b"1:1\n\x81\x7e\x01\x2c" + b"x" * 7),
+        ("t:channel:a", b"1:1\n\x81\x85hello"),
+        ("t:channel:a", b"1:1\n\x81\x02\xff\xfe"),
+        ("t:channel:a", b"1:1\n\x88\x02\x03\xe8"),
     ]:
         client.publish(channel, data)
     backend.publish("a", frame(1))
@@ -400,3 +406,36 @@ def test_a_catch_up_that_history_cannot_cover_sends_a_gap(redis_server):
         backend.detach("d", connection, forget=True)
     finally:
         backend.close()
+
+
+def test_an_unreadable_history_is_a_gap_not_a_broken_socket(backend, redis_server):
+    redis_server.client().rpush("t:log:a", b"garbage-without-spaces")
+    backend.issue("d")
+    backend.subscribe("d", ["a"])
+    backend.publish("a", frame(1))
+    connection = FakeConnection()
+    backend.attach("d", connection)  # its replay reads the history
+    backend.publish("a", frame(2))
+    wait_for(lambda: connection.frames[-1:] == [("a", 2)])
+    assert connection.frames == [("a", "gap"), ("a", 2)]
+    backend.detach("d", connection, forget=True)
+    wait_for(lambda: not listeners())  # nothing of the socket stayed behind
+
+
+def test_a_catch_up_over_an_unreadable_history_sends_a_gap(backend, redis_server):
+    backend.first_retry_delay = 0.5  # time to push while it is away
+    connection = attached(backend)
+    backend.publish("a", frame(1))
+    wait_for(lambda: connection.frames == [("a", 1)])
+    client = redis_server.client()
+    client.rpush("t:log:a", b"garbage-without-spaces")
+    client.client_kill_filter(_type="pubsub")
+    backend.publish("a", frame(2))  # while the listener is away
+    wait_for(lambda: ("a", "gap") in connection.frames, timeout=20)
+    backend.publish("a", frame(3))
+    wait_for(lambda: connection.frames[-1] == ("a", 3))
+    assert connection.frames in (
+        [("a", 1), ("a", "gap"), ("a", 3)],
+        [("a", 1), ("a", 2), ("a", "gap"), ("a", 3)],
+    )
+    backend.detach("d", connection, forget=True)

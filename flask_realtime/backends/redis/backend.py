@@ -291,24 +291,35 @@ class RedisBackend(Listener, Backend):
             if fields[i].startswith(b"c:")
         }
         since = replay_plan(channels, positions, attached_before)
+        local = LocalSocket(connection, owner, set(channels))
         with self._lock:
             replaced = self._local.pop(digest, None)
             if replaced is not None:
                 self._unsubscribe_hub(replaced.connection, replaced.channels)
-            self._local[digest] = LocalSocket(connection, owner, set(channels))
+            self._local[digest] = local
             opened = self.hub.add(connection, channels, catch_up=bool(since))
-        self._open(opened)
-        # All of them: another socket may have opened one a moment ago.
-        self._await_confirmation(list(channels), control=True)
-        # Ended (realtime.disconnect, a logout) between the attach and the
-        # subscription to this process's control channel, whose word of it
-        # was then missed?
-        if not self._call("attach a socket", lambda: self._owned_by(digest, owner)):
-            connection.close(CLOSE_SESSION_ENDED, "session ended")
-        if since:
-            # Read after the listener is subscribed: what is pushed meanwhile
-            # is held by the hub, and dropped there if the replay has it.
-            self.hub.finish_catch_up(connection, self._replays(since))
+        try:
+            self._open(opened)
+            # All of them: another socket may have opened one a moment ago.
+            self._await_confirmation(list(channels), control=True)
+            # Ended (realtime.disconnect, a logout) between the attach and
+            # the subscription to this process's control channel, whose word
+            # of it was then missed?
+            if not self._call("attach a socket", lambda: self._owned_by(digest, owner)):
+                connection.close(CLOSE_SESSION_ENDED, "session ended")
+            if since:
+                # Read after the listener is subscribed: what is pushed
+                # meanwhile is held by the hub, and dropped there if the
+                # replay has it.
+                self.hub.finish_catch_up(connection, self._replays(since))
+        except BaseException:
+            # The endpoint will not detach a socket that failed to attach:
+            # nothing of it may stay behind (its key's lease runs out).
+            with self._lock:
+                if self._local.get(digest) is local:
+                    del self._local[digest]
+                    self._unsubscribe_hub(connection, local.channels)
+            raise
         other = previous.partition(":")[0]
         if previous and other != self._process:
             message = {"op": "replace", "digest": digest, "owner": previous}
@@ -335,22 +346,25 @@ class RedisBackend(Listener, Backend):
             results = [None] * len(since)
         replays = {}
         for (channel, position), result in zip(since.items(), results, strict=True):
+            try:
+                replays[channel] = self._replay(position, result)
+            except (ValueError, TypeError, IndexError):
+                # What Redis holds is not what this backend wrote: say so
+                # plainly rather than fail the socket.
+                logger.warning("Unreadable history of channel %r", channel[:100])
+                result = None
             if result is None:
                 replays[channel] = Replay([], gap=True, position=position)
-                continue
-            epoch, seq, now, raw = (
-                result[0].decode(),
-                int(result[1]),
-                result[2],
-                result[3],
-            )
-            entries = []
-            for item in raw:
-                number, at, frame = item.split(b" ", 2)
-                if now - int(at) <= self._history_ttl_ms:
-                    entries.append((int(number), frame))
-            replays[channel] = replay(position, epoch, seq, entries)
         return replays
+
+    def _replay(self, position: str, result: t.Any) -> Replay:
+        epoch, seq, now, raw = result[0].decode(), int(result[1]), result[2], result[3]
+        entries = []
+        for item in raw:
+            number, at, frame = item.split(b" ", 2)
+            if now - int(at) <= self._history_ttl_ms:
+                entries.append((int(number), frame))
+        return replay(position, epoch, seq, entries)
 
     def detach(self, digest: str, connection: Connection, *, forget: bool) -> None:
         self._in_this_process()
@@ -371,9 +385,10 @@ class RedisBackend(Listener, Backend):
                     digest,
                 ],
             )
-        except REDIS_ERRORS:
-            # The key's lease runs out by itself.
-            logger.warning("Redis is unavailable; a socket's state will expire")
+        except Exception as e:
+            # Redis away, or the pool already closed by a drain that gave up
+            # waiting: the key's lease runs out by itself.
+            logger.warning("A socket's state in Redis will expire: %s", e)
 
     def publish(self, channel: str, head: bytes) -> None:
         keys = [self._position_key(channel), self._history_key(channel)]

@@ -29,12 +29,12 @@ from ... import frames
 from ...history import gap_frame
 from ...history import is_after
 from ...history import new_epoch
+from ...history import Replay
 from ...protocol import CLOSE_REPLACED
 from .connect import REDIS_ERRORS
 
 if t.TYPE_CHECKING:
     from ...connection import Connection
-    from ...history import Replay
     from ...hub import LocalHub
 
 logger = logging.getLogger("flask_realtime")
@@ -66,6 +66,8 @@ class Listener:
     #: answered by the next one means the connection is half-open: the
     #: listener reconnects.
     health_check_interval = 5.0
+    #: Seconds between two logs of messages the listener could not handle.
+    ignored_log_interval = 10.0
 
     if t.TYPE_CHECKING:
         # What the backend provides.
@@ -120,6 +122,9 @@ class Listener:
         self._caught_up: dict[str, str | None] = {}
         # Channels the listener resubscribed to and has yet to catch up.
         self._catching_up: set[str] = set()
+        # Messages it could not handle since it last logged one.
+        self._ignored = 0
+        self._next_ignored_log = 0.0
 
     def _unsubscribe_hub(
         self, connection: Connection, channels: t.Iterable[str]
@@ -290,11 +295,17 @@ class Listener:
                 self._on_message(message)
             except Exception:
                 # One bad message (not ours, or from a newer version) must
-                # not cost the others.
-                logger.exception(
-                    "Ignored a message the Redis listener could not handle: %.200r",
-                    message,
-                )
+                # not cost the others, nor a flood of them the log.
+                self._ignored += 1
+                if monotonic() >= self._next_ignored_log:
+                    self._next_ignored_log = monotonic() + self.ignored_log_interval
+                    logger.exception(
+                        "The Redis listener ignored %d message(s) it could not"
+                        " handle; the last: %.200r",
+                        self._ignored,
+                        message,
+                    )
+                    self._ignored = 0
 
     def _on_message(self, message: dict[str, t.Any]) -> None:
         kind, channel = message["type"], message["channel"]
@@ -309,13 +320,15 @@ class Listener:
             self._on_control(json.loads(message["data"]))
         elif kind == "subscribe":
             name = channel.decode()
-            if name in self._catching_up:
-                self._catching_up.discard(name)
-                self._catch_up(name[len(self._channel("")) :])
-            with self._confirm:
-                self._confirmed.add(name)
-                self._confirm.notify_all()
-            self._send_acks()
+            try:
+                if name in self._catching_up:
+                    self._catching_up.discard(name)
+                    self._catch_up(name[len(self._channel("")) :])
+            finally:
+                with self._confirm:
+                    self._confirmed.add(name)
+                    self._confirm.notify_all()
+                self._send_acks()
 
     def _deliver(self, channel: str, position: str, frame: bytes) -> None:
         last = self._caught_up.get(channel)
@@ -330,8 +343,13 @@ class Listener:
         Runs in the listener, before any live frame that came after the
         resubscription, so the order holds."""
         last = self._caught_up.get(channel)
-        replay = self._replays({channel: last or ""})[channel]
-        if replay.gap or last is None:
+        try:
+            replay = self._replays({channel: last or ""})[channel]
+            readable = all(map(frames.is_text_frame, replay.frames))
+        except Exception:
+            logger.exception("Could not catch channel %r up", channel[:100])
+            replay, readable = Replay([], gap=True, position=last or ""), False
+        if replay.gap or last is None or not readable:
             gap = gap_frame(json.dumps(channel).encode(), replay.position)
             self.hub.deliver(channel, replay.position, gap)
         else:
