@@ -439,3 +439,28 @@ def test_a_catch_up_over_an_unreadable_history_sends_a_gap(backend, redis_server
         [("a", 1), ("a", 2), ("a", "gap"), ("a", 3)],
     )
     backend.detach("d", connection, forget=True)
+
+
+def test_a_renewal_racing_a_detach_does_not_stretch_the_grace(redis_server):
+    # The listener renews the leases of the sockets it saw a moment ago; one
+    # of them detached meanwhile must keep its grace period, not get a lease.
+    from flask_realtime.backends.redis import RedisBackend
+
+    backend = RedisBackend(
+        redis_server.url,
+        prefix="t:",
+        connect_timeout=60,
+        disconnect_grace=2,
+        ping_interval=20,
+    )
+    try:
+        connection = attached(backend)
+        owner = backend._local["d"].owner
+        backend.detach("d", connection, forget=False)
+        renewed = backend._renew(
+            keys=["t:socket:d"], args=["t:", "d", int(backend._lease * 1000), owner]
+        )
+        assert renewed == 2
+        assert 0 < redis_server.client().pttl("t:socket:d") <= 2000
+    finally:
+        backend.close()

@@ -359,17 +359,17 @@ class Listener:
 
     def _renew_leases(self) -> None:
         with self._lock:
-            digests = list(self._local)
+            owners = [(digest, local.owner) for digest, local in self._local.items()]
         pipe = self._redis.pipeline(transaction=False)
         lease_ms = int(self._lease * 1000)
-        for digest in digests:
+        for digest, owner in owners:
             self._renew(
                 keys=[self._key(digest)],
-                args=[self._prefix, digest, lease_ms],
+                args=[self._prefix, digest, lease_ms, owner],
                 client=pipe,
             )
-        for digest, renewed in zip(digests, pipe.execute(), strict=True):
-            if not renewed:
+        for (digest, _), renewed in zip(owners, pipe.execute(), strict=True):
+            if renewed == 0:
                 self._close_if_local(digest)
 
     def _on_control(self, message: dict[str, t.Any]) -> None:

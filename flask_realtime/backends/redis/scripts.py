@@ -46,12 +46,20 @@ index_socket(KEYS[1], ARGV[1], ARGV[2])
 """
 )
 
-# KEYS: socket. ARGV: prefix, digest, lease (ms). 0 if the socket is gone
-# (ended, or Redis lost it).
+# KEYS: socket. ARGV: prefix, digest, lease (ms), owner. 1 if renewed; 0 if
+# the socket is gone (ended, or Redis lost it); 2 if it is not this owner's
+# any more (detached meanwhile, or taken over): then it is left as it is, or
+# a renewal racing a detach would stretch the grace period to a lease.
 RENEW = (
     _INDEX
     + """
-if redis.call('PEXPIRE', KEYS[1], ARGV[3]) == 0 then return 0 end
+local owner = redis.call('HGET', KEYS[1], 'owner')
+if not owner then
+  if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+  return 2
+end
+if owner ~= ARGV[4] then return 2 end
+redis.call('PEXPIRE', KEYS[1], ARGV[3])
 index_socket(KEYS[1], ARGV[1], ARGV[2])
 return 1
 """
