@@ -38,6 +38,8 @@ class AppState:
         self.draining = False
         self._live: set[Connection] = set()
         self._live_changed = threading.Condition()
+        self._drain_lock = threading.Lock()
+        self._drained = False
 
     def push(self, app: Flask, message: t.Any, channels: tuple[t.Any, ...]) -> None:
         names = check_channels(channels, "push")
@@ -62,7 +64,15 @@ class AppState:
     def drain(self, timeout: float = 10.0) -> None:
         """Close every socket of this process with 1012, after what is queued
         for it, wait up to ``timeout`` seconds for them to end, then release
-        the backend."""
+        the backend. Once: a second call (the exit hook after a server's
+        stop) waits for the first."""
+        with self._drain_lock:
+            if self._drained:
+                return
+            self._drained = True
+            self._drain(timeout)
+
+    def _drain(self, timeout: float) -> None:
         with self._live_changed:
             self.draining = True
             live = list(self._live)

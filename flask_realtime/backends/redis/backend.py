@@ -47,6 +47,7 @@ from ...history import new_epoch
 from ...history import Replay
 from ...history import replay
 from ...hub import LocalHub
+from ...protocol import CLOSE_REPLACED
 from ...protocol import CLOSE_SERVICE_RESTART
 from ...protocol import CLOSE_SESSION_ENDED
 from ..base import Backend
@@ -172,9 +173,9 @@ class RedisBackend(Listener, Backend):
     def _channel(self, name: str) -> str:
         return f"{self._prefix}channel:{name}"
 
-    def _owned_by(self, digest: str, owner: str) -> bool:
+    def _owner(self, digest: str) -> str | None:
         current = self._redis.hget(self._key(digest), "owner")
-        return isinstance(current, bytes) and current.decode() == owner
+        return current.decode() if isinstance(current, bytes) else None
 
     def _position_key(self, name: str) -> str:
         return f"{self._prefix}pos:{name}"
@@ -305,8 +306,11 @@ class RedisBackend(Listener, Backend):
             # Ended (realtime.disconnect, a logout) between the attach and
             # the subscription to this process's control channel, whose word
             # of it was then missed?
-            if not self._call("attach a socket", lambda: self._owned_by(digest, owner)):
+            now = self._call("attach a socket", lambda: self._owner(digest))
+            if now is None:
                 connection.close(CLOSE_SESSION_ENDED, "session ended")
+            elif now != owner:  # a newer socket took over meanwhile
+                connection.close(CLOSE_REPLACED, "replaced by a newer socket")
             if since:
                 # Read after the listener is subscribed: what is pushed
                 # meanwhile is held by the hub, and dropped there if the
