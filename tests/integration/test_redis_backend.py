@@ -23,17 +23,23 @@ from .test_backend_contract import frame
 pytestmark = pytest.mark.redis
 
 
-@pytest.fixture
-def backend(redis_server):
+def new_backend(url, **options):
+    """A Redis backend with the timings these tests use, unless overridden."""
     from flask_realtime.backends.redis import RedisBackend
 
-    backend = RedisBackend(
-        redis_server.url,
-        prefix="t:",
-        connect_timeout=60,
-        disconnect_grace=60,
-        ping_interval=1,
-    )
+    settings = {
+        "prefix": "t:",
+        "connect_timeout": 60,
+        "disconnect_grace": 60,
+        "ping_interval": 1,
+        **options,
+    }
+    return RedisBackend(url, **settings)
+
+
+@pytest.fixture
+def backend(redis_server):
+    backend = new_backend(redis_server.url)
     backend.first_retry_delay = 0.05
     backend.max_retry_delay = 0.2
     yield backend
@@ -78,17 +84,10 @@ def wait_for_frames(connection, timeout=0.3):
 
 
 def test_more_commands_at_once_than_connections_wait_their_turn(redis_server):
-    from flask_realtime.backends.redis import RedisBackend
 
     # Two connections for twenty threads: a command that finds both in use
     # waits for one instead of failing with "Too many connections".
-    backend = RedisBackend(
-        redis_server.url + "?max_connections=2",
-        prefix="t:",
-        connect_timeout=60,
-        disconnect_grace=60,
-        ping_interval=1,
-    )
+    backend = new_backend(redis_server.url + "?max_connections=2")
     start = threading.Barrier(20)
     errors: list[Exception] = []
 
@@ -134,15 +133,7 @@ def test_a_bad_pool_in_the_url_is_a_configuration_error(query, message):
 
 
 def test_an_unreachable_redis_is_named_without_its_password():
-    from flask_realtime.backends.redis import RedisBackend
-
-    backend = RedisBackend(
-        f"redis://:hunter2@127.0.0.1:{free_port()}/0",
-        prefix="t:",
-        connect_timeout=60,
-        disconnect_grace=60,
-        ping_interval=1,
-    )
+    backend = new_backend(f"redis://:hunter2@127.0.0.1:{free_port()}/0")
     with pytest.raises(BackendUnavailable) as info:
         backend.issue("d")
     backend.close()
@@ -211,15 +202,7 @@ def test_a_missing_redis_package_says_what_to_install(monkeypatch):
 
 
 def test_disconnect_reaches_a_socket_held_by_another_process(backend, redis_server):
-    from flask_realtime.backends.redis import RedisBackend
-
-    other = RedisBackend(
-        redis_server.url,
-        prefix="t:",
-        connect_timeout=60,
-        disconnect_grace=60,
-        ping_interval=1,
-    )
+    other = new_backend(redis_server.url)
     try:
         backend.issue("d", "session")
         backend.subscribe("d", ["user:a"])
@@ -299,19 +282,12 @@ def test_an_error_in_the_listener_restarts_it(backend, monkeypatch):
 
 
 def test_a_half_open_pubsub_connection_is_noticed(redis_server):
-    from flask_realtime.backends.redis import RedisBackend
     from flask_realtime.frames import text_frame
 
     from ..freezing_proxy import FreezingProxy
 
     proxy = FreezingProxy(redis_server.port)
-    backend = RedisBackend(
-        proxy.url(),
-        prefix="t:",
-        connect_timeout=60,
-        disconnect_grace=60,
-        ping_interval=1,
-    )
+    backend = new_backend(proxy.url())
     backend.health_check_interval = 0.2
     backend.first_retry_delay = 0.05
     try:
@@ -353,16 +329,7 @@ def test_pushes_during_a_pubsub_reconnect_arrive_in_order(redis_server):
     # resubscribes and catches up from the history, so every push arrives
     # once, in order. (The history holds them all: pushes here come faster
     # than the listener reconnects.)
-    from flask_realtime.backends.redis import RedisBackend
-
-    backend = RedisBackend(
-        redis_server.url,
-        prefix="t:",
-        connect_timeout=60,
-        disconnect_grace=60,
-        ping_interval=1,
-        history_size=300,
-    )
+    backend = new_backend(redis_server.url, history_size=300)
     backend.first_retry_delay = 0.05
     try:
         connection = attached(backend)
@@ -379,16 +346,7 @@ def test_pushes_during_a_pubsub_reconnect_arrive_in_order(redis_server):
 
 
 def test_a_catch_up_that_history_cannot_cover_sends_a_gap(redis_server):
-    from flask_realtime.backends.redis import RedisBackend
-
-    backend = RedisBackend(
-        redis_server.url,
-        prefix="t:",
-        connect_timeout=60,
-        disconnect_grace=60,
-        ping_interval=1,
-        history_size=5,
-    )
+    backend = new_backend(redis_server.url, history_size=5)
     backend.first_retry_delay = 0.5  # time for pushes while it is away
     try:
         connection = attached(backend)
@@ -444,15 +402,7 @@ def test_a_catch_up_over_an_unreadable_history_sends_a_gap(backend, redis_server
 def test_a_renewal_racing_a_detach_does_not_stretch_the_grace(redis_server):
     # The listener renews the leases of the sockets it saw a moment ago; one
     # of them detached meanwhile must keep its grace period, not get a lease.
-    from flask_realtime.backends.redis import RedisBackend
-
-    backend = RedisBackend(
-        redis_server.url,
-        prefix="t:",
-        connect_timeout=60,
-        disconnect_grace=2,
-        ping_interval=20,
-    )
+    backend = new_backend(redis_server.url, disconnect_grace=2, ping_interval=20)
     try:
         connection = attached(backend)
         owner = backend._local["d"].owner
