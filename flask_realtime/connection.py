@@ -111,6 +111,9 @@ class Connection:
         # The thread handling a message right now, and a close it asked for.
         self._handling: int | None = None
         self._close_after_reply: tuple[int, str] | None = None
+        # The client's close frame, echoed by simple-websocket, until the
+        # connection's thread writes it (see _answer_client_close).
+        self._client_close: bytes | None = None
         self._writing = False
         self._closing = False
         self._broken = False
@@ -175,16 +178,22 @@ class Connection:
 
     # Called from the connection's own thread.
 
-    def run(self, on_message: t.Callable[[str | bytes], None]) -> None:
+    def run(
+        self,
+        on_message: t.Callable[[str | bytes], None],
+        on_clean_close: t.Callable[[], None] | None = None,
+    ) -> None:
         """Write, read and ping until the connection ends.
 
         ``on_message`` is called here for each message the client sends, one
-        at a time and in order.
+        at a time and in order. ``on_clean_close`` is called here when the
+        client closes cleanly, before its close is answered.
         """
         try:
             while True:
                 self._wake.wait(self._seconds_to_next_deadline())
                 self._wake.clear()
+                self._answer_client_close(on_clean_close)
                 self._flush()
                 if self._broken:
                     break
@@ -223,6 +232,19 @@ class Connection:
                 self._handling = None
             if self._close_after_reply is not None:
                 self.close(*self._close_after_reply)
+
+    def _answer_client_close(self, on_clean_close: t.Callable[[], None] | None) -> None:
+        # The client may reconnect with its id the moment it has our answer,
+        # and must then be refused: so the id ends first, then the answer.
+        with self._lock:
+            frame, self._client_close = self._client_close, None
+        if frame is None:
+            return
+        if on_clean_close is not None and self.closed_cleanly:
+            on_clean_close()
+        with self._lock:
+            if not self._broken:
+                self._append_close(frame)
 
     def _too_big(self, message: str | bytes) -> bool:
         limit = self._max_message_size
@@ -422,7 +444,7 @@ class Connection:
             code = int.from_bytes(frame[2:4], "big") if len(frame) >= 4 else 0
             self.close_code = code or CLOSE_NO_STATUS
             self.closed_by_client = code != CLOSE_MESSAGE_TOO_BIG
-            self._append_close(frame)
+            self._client_close = frame
         self._wake.set()
 
     def _reader_stopped(self) -> None:

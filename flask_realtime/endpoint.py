@@ -145,12 +145,16 @@ def _serve(
         environ=request.environ,
         limiter=limiter,
     )
+    def forget() -> None:
+        state.backend.detach(digest, connection, forget=True)
+
     try:
         _send_safely(socket_connected, app, connection_id=connection_id)
-        connection.run(live.receive)
+        connection.run(live.receive, on_clean_close=forget)
     finally:
         state.rate_limits.release(digest)
         clean = connection.closed_cleanly
+        # After a clean close this finds the socket already forgotten.
         state.backend.detach(digest, connection, forget=clean)
         _send_safely(
             socket_disconnected,

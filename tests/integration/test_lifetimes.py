@@ -34,6 +34,27 @@ def test_clean_close_invalidates_the_id_at_once(browser, realtime, app):
     assert page.connect().receive_close().code == 4001
 
 
+def test_the_id_ends_before_the_clean_close_is_answered(
+    browser, realtime, app, monkeypatch
+):
+    # A page may reconnect with its id the moment the server has answered
+    # its close: it must be refused. A slow backend widens the window in
+    # which a reply written before the id ended would let it in.
+    backend = realtime._state(app).backend
+    detach = backend.detach
+
+    def slow_detach(*args, **kwargs):
+        time.sleep(0.3)
+        detach(*args, **kwargs)
+
+    monkeypatch.setattr(backend, "detach", slow_detach)
+    page = browser.open("/?channel=c")
+    socket = page.connect()
+    socket.request("ping")
+    socket.close(1000)  # returns once the server's close reply is read
+    assert page.connect().receive_close().code == 4001
+
+
 def test_refresh_gets_a_new_id_and_the_old_one_is_refused(browser):
     first = browser.open("/")
     socket = first.connect()
