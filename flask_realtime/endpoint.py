@@ -145,6 +145,7 @@ def _serve(
         environ=request.environ,
         limiter=limiter,
     )
+
     def forget() -> None:
         state.backend.detach(digest, connection, forget=True)
 
