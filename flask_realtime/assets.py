@@ -19,12 +19,15 @@ from types import MappingProxyType
 from flask import abort
 from flask import Blueprint
 from flask import current_app
+from flask import has_request_context
 from flask import request
 from flask import Response
 from flask import send_from_directory
 from flask import url_for
 from markupsafe import escape
 from markupsafe import Markup
+
+from . import injection
 
 STATIC_FOLDER = os.path.join(os.path.dirname(__file__), "static")
 _ONE_YEAR = 365 * 24 * 3600
@@ -125,15 +128,29 @@ class AssetsBlueprint(Blueprint):
         return super().get_send_file_max_age(filename)
 
 
-def realtime_script(*, connect: bool = True) -> Markup:
+def realtime_script(*, connect: bool = True, nonce: str | None = None) -> Markup:
     """The ``<script>`` tag that loads ``realtime.js``, as the template global
     ``realtime_script()``.
 
     The minified bundle is used unless the application is in debug mode. The
     client connects by itself when the page has a connection id; with
     ``connect=False`` it waits for the page to call ``realtime.connect()``.
+    Rendering it gives the page a connection id (see
+    :data:`REALTIME_INJECT`).
+
+    :param nonce: the request's Content Security Policy nonce, for a policy
+        with ``script-src 'nonce-...'``: ``realtime_script(nonce=csp_nonce())``.
+
+    .. versionchanged:: 0.1
+        The ``nonce`` parameter.
     """
+    if nonce is not None and (not isinstance(nonce, str) or not nonce):
+        raise TypeError(f"The nonce must be a non-empty string, got {nonce!r}.")
+    if has_request_context():
+        injection.mark_page_as_realtime()
     filename = "realtime.js" if current_app.debug else "realtime.min.js"
     url = url_for("realtime.static", filename=filename, v=bundle_version(filename))
     extra = "" if connect else ' data-connect="false"'
+    if nonce is not None:
+        extra += f' nonce="{escape(nonce)}"'
     return Markup(f'<script src="{escape(url)}" defer{extra}></script>')

@@ -73,7 +73,7 @@ class Realtime:
         lacks, then reads and checks them all, once: changing them afterwards
         has no effect. Adds the WebSocket endpoint at ``REALTIME_PATH``,
         ``g.socket`` in every request, ``socket_connection_id`` in templates
-        and, unless ``REALTIME_INJECT`` is false, the id in HTML pages.
+        and, as ``REALTIME_INJECT`` says, the id in HTML pages.
 
         :raises RuntimeError: if a ``Realtime`` instance is already registered
             on the application.
@@ -122,11 +122,14 @@ class Realtime:
         # registered earlier, can use g.socket too.
         app.before_request_funcs.setdefault(None, []).insert(0, bind_page_socket)
 
-        if state.settings.inject:
+        if state.settings.inject != "never":
+            inject_always = state.settings.inject == "always"
 
             @app.after_request
             def inject_connection_id(response: Response) -> Response:
-                if injection.wants_injection(response):
+                if injection.wants_injection(response) and (
+                    inject_always or injection.page_uses_realtime()
+                ):
                     try:
                         injection.inject(
                             response,

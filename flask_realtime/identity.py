@@ -13,9 +13,11 @@ import hashlib
 import hmac
 import re
 import secrets
+import typing as t
 
 from flask import current_app
 from flask import request
+from flask.globals import request_ctx
 from flask import session
 
 from .protocol import CONNECTION_ID_HEADER
@@ -63,15 +65,28 @@ def ended_socket_key() -> str | None:
     Only a modified session is looked at, and its state as it came is read
     again from the request, once.
     """
-    if not getattr(session, "modified", False):
+    current = _session_unmarked()
+    if current is None or not getattr(current, "modified", False):
         return None
-    now = session.get(SESSION_KEY_FIELD)
+    now = current.get(SESSION_KEY_FIELD)
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     came = app.session_interface.open_session(app, request)
     before = came.get(SESSION_KEY_FIELD) if came is not None else None
     if isinstance(before, str) and before != now:
         return before
     return None
+
+
+def _session_unmarked() -> t.Any:
+    """The request's session, without marking it accessed.
+
+    Since Flask 3.1, every read through ``session`` marks the session
+    accessed, which adds ``Vary: Cookie`` to the response and makes a page
+    that never used the session uncacheable. Flask 3.0 keeps it in
+    ``session``, 3.1 in ``_session``.
+    """
+    attributes = vars(request_ctx._get_current_object())  # type: ignore[attr-defined]
+    return attributes.get("_session", attributes.get("session"))
 
 
 def presented_connection_id() -> str | None:

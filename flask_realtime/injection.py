@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import typing as t
 
+from flask import g
 from flask import Response
 from markupsafe import escape
 
@@ -26,6 +27,22 @@ def wants_injection(response: Response) -> bool:
         and not response.direct_passthrough
         and not 300 <= response.status_code < 400
     )
+
+
+def mark_page_as_realtime() -> None:
+    """Have the current page's response carry a connection id, in the
+    ``"auto"`` mode of ``REALTIME_INJECT``; ``realtime_script()`` calls it."""
+    g._realtime_page = True
+
+
+def page_uses_realtime() -> bool:
+    """Whether the current request used the page's socket: it issued or named
+    a connection id (``g.socket.subscribe()``, ``socket_connection_id`` in a
+    template), or rendered ``realtime_script()``. Other pages stay plain: no
+    id, no session cookie, no write to the backend."""
+    socket = g.get("socket")
+    issued = socket is not None and socket._connection_id is not None
+    return issued or g.get("_realtime_page", False)
 
 
 def inject(

@@ -11,7 +11,7 @@ from .errors import ConfigurationError
 #: documents each one.
 DEFAULTS: dict[str, t.Any] = {
     "REALTIME_PATH": "/_realtime",
-    "REALTIME_INJECT": True,
+    "REALTIME_INJECT": "auto",
     "REALTIME_ALLOWED_ORIGINS": (),
     "REALTIME_BACKEND": "memory://",
     "REALTIME_REDIS_PREFIX": "realtime:",
@@ -34,7 +34,8 @@ class Settings:
     """The validated configuration of one application."""
 
     path: str
-    inject: bool
+    #: "auto", "always" or "never" (REALTIME_INJECT = False).
+    inject: str
     allowed_origins: frozenset[str]
     backend: str
     redis_prefix: str
@@ -60,7 +61,7 @@ def load_settings(config: t.Mapping[str, t.Any]) -> Settings:
         _fail("REALTIME_PATH", path, "a URL path starting with '/'")
     return Settings(
         path=path.rstrip("/") or "/",
-        inject=_bool(config, "REALTIME_INJECT"),
+        inject=_inject(config),
         allowed_origins=_origins(config),
         backend=_backend(config),
         redis_prefix=_prefix(config),
@@ -86,11 +87,13 @@ def _fail(key: str, value: t.Any, expected: str) -> t.NoReturn:
     raise ConfigurationError(f"{key} must be {expected}, got {value!r}.")
 
 
-def _bool(config: t.Mapping[str, t.Any], key: str) -> bool:
-    value = config[key]
-    if not isinstance(value, bool):
-        _fail(key, value, "True or False")
-    return value
+def _inject(config: t.Mapping[str, t.Any]) -> str:
+    value = config["REALTIME_INJECT"]
+    if value is False:
+        return "never"
+    if value not in ("auto", "always") or not isinstance(value, str):
+        _fail("REALTIME_INJECT", value, "'auto', 'always' or False")
+    return t.cast(str, value)
 
 
 def _positive(

@@ -8,6 +8,7 @@ import typing as t
 import pytest
 from flask import Flask
 from flask import g
+from flask import render_template_string
 from flask import request
 
 from flask_realtime import Realtime
@@ -35,7 +36,14 @@ def create_app(**config: t.Any) -> Flask:
 
     @app.get("/bare")
     def bare() -> str:
-        return PAGE
+        # A page with the client and no subscription yet: it gets an id.
+        return render_template_string(
+            PAGE.replace("</body>", "{{ realtime_script() }}</body>")
+        )
+
+    @app.get("/plain")
+    def plain() -> str:
+        return PAGE  # touches nothing of realtime: stays plain
 
     @app.post("/subscribe")
     def subscribe() -> dict[str, str]:

@@ -323,3 +323,13 @@ def test_a_source_map_next_to_the_bundles_is_served_as_json(tmp_path, monkeypatc
         assert send(server, PREFIX + "..%2frealtime.js.map").status == 404
     finally:
         server.stop()
+
+
+def test_the_script_tag_carries_a_csp_nonce(app: Flask):
+    with app.test_request_context():
+        tag = render_template_string("{{ realtime_script(nonce='n0&\"x') }}")
+        assert 'nonce="n0&amp;&#34;x"' in tag
+        assert "nonce" not in render_template_string("{{ realtime_script() }}")
+        for bad in ("", 5, b"n"):
+            with pytest.raises(TypeError, match="nonce must be a non-empty string"):
+                render_template_string("{{ realtime_script(nonce=bad) }}", bad=bad)

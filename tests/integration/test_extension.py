@@ -100,6 +100,8 @@ def test_push_without_init_app_says_what_to_do():
         ("REALTIME_PATH", 5),
         ("REALTIME_PATH", "/a?b"),
         ("REALTIME_INJECT", "yes"),
+        ("REALTIME_INJECT", True),
+        ("REALTIME_INJECT", ["auto"]),
         ("REALTIME_ALLOWED_ORIGINS", "https://one.example"),
         ("REALTIME_ALLOWED_ORIGINS", ["ftp://x"]),
         ("REALTIME_ALLOWED_ORIGINS", [None]),
@@ -173,7 +175,7 @@ def test_g_socket_in_every_request_and_the_id_is_issued_lazily():
 
 
 def test_html_pages_get_the_body_attributes():
-    app = make_app()
+    app = make_app(REALTIME_INJECT="always")
     Realtime(app)
     add(app, "/page", lambda: '<!doctype html><BODY class="x">hi</BODY>')
     add(app, "/two", lambda: "<body>a</body><body>b</body>")
@@ -228,7 +230,7 @@ def test_injection_can_be_turned_off_and_templates_still_get_the_id():
 
 
 def test_the_socket_path_is_configurable_and_follows_the_script_root():
-    app = make_app(REALTIME_PATH="/ws/live/")
+    app = make_app(REALTIME_PATH="/ws/live/", REALTIME_INJECT="always")
     Realtime(app)
     add(app, "/", lambda: "<body></body>")
     client = app.test_client()
@@ -240,7 +242,7 @@ def test_the_socket_path_is_configurable_and_follows_the_script_root():
 def test_without_a_secret_key_the_error_says_what_to_set():
     app = Flask(__name__)
     Realtime(app)
-    add(app, "/", lambda: "<body></body>")
+    add(app, "/", lambda: render_template_string("<body>{{ realtime_script() }}"))
     app.testing = True
     with pytest.raises(RuntimeError, match="secret key"):
         app.test_client().get("/")
