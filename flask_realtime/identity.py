@@ -17,8 +17,8 @@ import typing as t
 
 from flask import current_app
 from flask import request
-from flask.globals import request_ctx
 from flask import session
+from flask.globals import request_ctx
 
 from .protocol import CONNECTION_ID_HEADER
 from .protocol import CONNECTION_ID_PARAM

@@ -12,6 +12,7 @@ from ..conftest import create_app
 from ..conftest import PAGE
 from ..support import LiveServer
 
+
 def fetch(url: str) -> tuple[int, dict[str, str], str]:
     """A first visit: no cookies. Returns status, headers and body."""
     try:
