@@ -93,7 +93,7 @@ def _inject(config: t.Mapping[str, t.Any]) -> str:
         return "never"
     if value not in ("auto", "always") or not isinstance(value, str):
         _fail("REALTIME_INJECT", value, "'auto', 'always' or False")
-    return t.cast(str, value)
+    return value
 
 
 def _positive(
