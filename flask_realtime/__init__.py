@@ -1,3 +1,5 @@
+from .context import current_socket as current_socket
+from .context import is_socket_call as is_socket_call
 from .errors import BackendUnavailable as BackendUnavailable
 from .errors import ConfigurationError as ConfigurationError
 from .errors import HandlerError as HandlerError
@@ -12,4 +14,6 @@ __all__ = [
     "PageSocket",
     "Realtime",
     "RealtimeError",
+    "current_socket",
+    "is_socket_call",
 ]

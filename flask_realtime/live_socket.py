@@ -158,6 +158,7 @@ class LiveSocket:
         environ = dict(self.environ)
         environ["HTTP_COOKIE"] = self.cookies.header(request_path(environ))
         environ["wsgi.input"] = io.BytesIO()
+        environ[LIVE_SOCKET_ENVIRON_KEY] = self
         # The app context first: a request context pushed inside the
         # handshake's app context would reuse it, and its ``g``.
         with self.app.app_context(), self.app.request_context(environ):

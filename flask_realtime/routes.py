@@ -26,11 +26,14 @@ if t.TYPE_CHECKING:
     from flask import Flask
 
     from .live_socket import LiveSocket
+    from .settings import Settings
 
 logger = logging.getLogger("flask_realtime")
 
 METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 MAX_URI_LENGTH = 2048
+#: Longest value of a header a call sets (a CSRF token is under 100).
+MAX_HEADER_LENGTH = 4096
 _SCALARS = (str, int, float, bool)
 
 #: Attribute that marks a view function as not callable over the socket, as
@@ -161,6 +164,8 @@ def _build_environ(
     for key, value in base.items():
         if key.startswith("HTTP_"):
             headers.add(key[5:].replace("_", "-").title(), value)
+    for name, value in _call_headers(message, live.state.settings, invalid).items():
+        headers.set(name, value)
     body: dict[str, t.Any] = {}
     payload = message.get("input")
     if method in ("GET", "HEAD"):
@@ -245,6 +250,42 @@ def _check_uri(
     if path.rstrip("/") == socket_path.rstrip("/"):
         raise invalid("'uri' cannot name the socket endpoint itself.")
     return uri
+
+
+def _call_headers(
+    message: dict[str, t.Any],
+    settings: Settings,
+    invalid: t.Callable[[str], MessageError],
+) -> dict[str, str]:
+    """The headers the message sets, each one REALTIME_CALL_HEADERS allows
+    (a CSRF token, say), replacing the handshake's."""
+    given = message.get("headers")
+    if given is None:
+        return {}
+    allowed = settings.call_headers
+    names = ", ".join(allowed.values()) or "none"
+    if not isinstance(given, dict):
+        raise invalid("'headers' must be an object of header names and values.")
+    headers: dict[str, str] = {}
+    for name, value in given.items():
+        allowed_name = allowed.get(name.lower())
+        if allowed_name is None:
+            raise invalid(
+                f"'headers' may set only the headers REALTIME_CALL_HEADERS"
+                f" allows ({names}), not {name!r:.70}."
+            )
+        if (
+            not isinstance(value, str)
+            or len(value) > MAX_HEADER_LENGTH
+            or not value.isprintable()
+            or not value.isascii()
+        ):
+            raise invalid(
+                f"The header {allowed_name!r} must be printable ASCII text of at"
+                f" most {MAX_HEADER_LENGTH} characters."
+            )
+        headers[allowed_name] = value
+    return headers
 
 
 def _form_encode(payload: t.Any, invalid: t.Callable[[str], MessageError]) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 import typing as t
 
 from .errors import ConfigurationError
@@ -26,6 +27,8 @@ DEFAULTS: dict[str, t.Any] = {
     "REALTIME_MESSAGE_BURST": 100,
     "REALTIME_MAX_CHANNELS": 100,
     "REALTIME_CALL_ENDPOINTS": None,
+    # Flask-WTF's default WTF_CSRF_HEADERS.
+    "REALTIME_CALL_HEADERS": ("X-CSRFToken", "X-CSRF-Token"),
 }
 
 
@@ -51,6 +54,8 @@ class Settings:
     max_channels: int
     #: Endpoints routes may be called over the socket for; None for all.
     call_endpoints: frozenset[str] | None
+    #: Headers a route call may set, by lower-cased name: name as configured.
+    call_headers: t.Mapping[str, str]
 
 
 def load_settings(config: t.Mapping[str, t.Any]) -> Settings:
@@ -80,6 +85,7 @@ def load_settings(config: t.Mapping[str, t.Any]) -> Settings:
         message_burst=int(_positive(config, "REALTIME_MESSAGE_BURST", whole=True)),
         max_channels=int(_positive(config, "REALTIME_MAX_CHANNELS", whole=True)),
         call_endpoints=_endpoints(config),
+        call_headers=_call_headers(config),
     )
 
 
@@ -171,4 +177,52 @@ def _endpoints(config: t.Mapping[str, t.Any]) -> frozenset[str] | None:
             _fail("REALTIME_CALL_ENDPOINTS", value, expected)
         if "*" in name.removesuffix(".*"):
             _fail("REALTIME_CALL_ENDPOINTS", value, expected)
+    return names
+
+
+# Headers that say who the client is, where the request goes, or how its body
+# is framed: the server, the proxy or the handshake sets them, never a page.
+_NEVER_CALL_HEADERS = frozenset(
+    {
+        "authorization",
+        "connection",
+        "content-length",
+        "content-type",
+        "cookie",
+        "forwarded",
+        "host",
+        "origin",
+        "proxy-authorization",
+        "referer",
+        "te",
+        "transfer-encoding",
+        "upgrade",
+        "x-real-ip",
+        "x-realtime-socket-key",
+        "x-socket-connection-id",
+    }
+)
+_NEVER_CALL_HEADER_PREFIXES = ("x-forwarded-", "sec-", "proxy-")
+_HEADER_NAME = re.compile(r"[A-Za-z0-9!#$%&'*+.^_`|~-]{1,64}\Z")
+
+
+def _call_headers(config: t.Mapping[str, t.Any]) -> dict[str, str]:
+    value = config["REALTIME_CALL_HEADERS"]
+    expected = "a list of header names such as ['X-CSRFToken']"
+    if isinstance(value, str) or not isinstance(value, t.Iterable):
+        _fail("REALTIME_CALL_HEADERS", value, expected)
+    names: dict[str, str] = {}
+    for name in value:
+        if not isinstance(name, str) or not _HEADER_NAME.match(name):
+            _fail("REALTIME_CALL_HEADERS", value, expected)
+        lower = name.lower()
+        if lower in _NEVER_CALL_HEADERS or lower.startswith(
+            _NEVER_CALL_HEADER_PREFIXES
+        ):
+            raise ConfigurationError(
+                f"REALTIME_CALL_HEADERS cannot allow {name!r}: a page must not"
+                " set who the client is, where the request goes, or how its"
+                " body is framed."
+            )
+        names[lower] = name
     return names

@@ -265,12 +265,13 @@ def test_hostile_calls_get_a_clear_error(rt, fields):
 
 
 def test_a_client_cannot_supply_headers_or_cookies(socket):
-    body = call(
+    refused = call(
         socket,
         "/echo",
         headers={"Authorization": "Bearer stolen", "Cookie": "session=forged"},
-        cookies={"session": "forged"},
-    )["body"]
+    )
+    assert refused["error"]["code"] == "invalid_call"
+    body = call(socket, "/echo", cookies={"session": "forged"})["body"]
     assert body["authorization"] is None and body["x_custom"] is None
     assert body["cookie_names"] == ["session"]
 
@@ -305,7 +306,9 @@ def test_a_client_presented_key_carries_over_to_route_calls(server, realtime):
 
 def test_the_connection_id_header_cannot_redirect_a_route_call(socket, browser):
     other = browser.open("/")
-    body = call(
+    refused = call(
         socket, "/echo", headers={"X-Socket-Connection-Id": other.connection_id}
-    )["body"]
+    )
+    assert refused["error"]["code"] == "invalid_call"
+    body = call(socket, "/echo")["body"]
     assert body["connection_id"] == socket.page.connection_id

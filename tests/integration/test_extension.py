@@ -12,6 +12,8 @@ from flask import Response
 from flask import stream_with_context
 
 from flask_realtime import ConfigurationError
+from flask_realtime import current_socket
+from flask_realtime import is_socket_call
 from flask_realtime import Realtime
 from flask_realtime.signals import channel_subscribed
 from flask_realtime.signals import channel_unsubscribed
@@ -419,3 +421,15 @@ def test_a_server_without_concurrency_is_refused_with_a_clear_error(app, caplog)
         server.shutdown()
         server.server_close()
         thread.join()
+
+
+def test_current_socket_is_g_socket_and_says_when_there_is_none():
+    app = make_app()
+    Realtime(app)
+    add(app, "/", lambda: {"same": current_socket._get_current_object() is g.socket})
+    assert app.test_client().get("/").json == {"same": True}
+    other = make_app()  # flask-realtime is not registered on it
+    with other.test_request_context():
+        assert not is_socket_call()
+        with pytest.raises(RuntimeError, match="no page socket here"):
+            current_socket.subscribe("a")
