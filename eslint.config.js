@@ -15,6 +15,7 @@ const node = {
   ...browser,
   Event: "readonly",
   EventTarget: "readonly",
+  Headers: "readonly",
   Response: "readonly",
   process: "readonly",
   setImmediate: "readonly",

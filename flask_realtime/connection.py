@@ -91,6 +91,9 @@ class Connection:
         self.close_code: int | None = None
         #: Whether the client sent the first close frame.
         self.closed_by_client = False
+        #: Why it ended, in a few words (for logs): the close frame's reason,
+        #: or what happened to a connection that ended without one.
+        self.close_reason = ""
         self._ws = ws
         self._sock = proxy.sock
         self._raw = _nonblocking_socket(proxy.sock)
@@ -131,6 +134,11 @@ class Connection:
     def closed_cleanly(self) -> bool:
         """Whether the client closed on purpose (page unload or refresh)."""
         return self.closed_by_client and self.close_code in CLEAN_CLOSE_CODES
+
+    @property
+    def backlog_size(self) -> int:
+        """Bytes waiting to be written to the client (for stats)."""
+        return self._backlog_size
 
     def limit_pings(self, limiter: RateLimiter) -> None:
         """Make each ping the client sends take a token from ``limiter``,
@@ -204,6 +212,7 @@ class Connection:
                     break
                 if now - self._last_received > 2 * self._ping_interval:
                     self._broken = True
+                    self.close_reason = "no answer to pings"
                     break
                 if self._closing and self._abort_at is not None:
                     if now >= self._abort_at:
@@ -320,6 +329,7 @@ class Connection:
             self._pong = b""
             if self.close_code is None:
                 self.close_code = CLOSE_ABNORMAL
+                self.close_reason = self.close_reason or "connection lost"
         self._input_room.set()
         # Shut the socket down rather than only close it: the server may hold
         # other references to it, and Werkzeug writes an HTTP response to it
@@ -372,6 +382,7 @@ class Connection:
             return
         self._closing = True
         self.close_code = code
+        self.close_reason = reason
         self._append_close(frames.close_frame(code, reason))
 
     def _append_close(self, frame: bytes) -> None:
@@ -444,6 +455,7 @@ class Connection:
             code = int.from_bytes(frame[2:4], "big") if len(frame) >= 4 else 0
             self.close_code = code or CLOSE_NO_STATUS
             self.closed_by_client = code != CLOSE_MESSAGE_TOO_BIG
+            self.close_reason = frame[4:].decode(errors="replace")
             self._client_close = frame
         self._wake.set()
 
@@ -482,6 +494,13 @@ class SocketProxy:
             if key in environ:
                 environ[key] = cls(environ[key])
                 return True
+        sock = _gevent_socket(environ)
+        if sock is not None:
+            # simple-websocket then treats it as Werkzeug's: flask-sock ends
+            # the request with an empty response, which gevent's WSGIServer
+            # writes to a socket we have shut down.
+            environ["werkzeug.socket"] = cls(sock)
+            return True
         return False
 
     def bind(self, connection: Connection) -> None:
@@ -507,3 +526,13 @@ class SocketProxy:
             self.sock.close()
         else:
             self._connection._reader_stopped()
+
+
+def _gevent_socket(environ: dict[str, t.Any]) -> t.Any:
+    """The client's socket under gevent's WSGIServer, found as
+    simple-websocket finds it, or None."""
+    if not str(environ.get("SERVER_SOFTWARE", "")).startswith("gevent"):
+        return None
+    wsgi_input = environ.get("wsgi.input")
+    reader = getattr(wsgi_input, "rfile", wsgi_input)
+    return getattr(getattr(reader, "raw", None), "_sock", None)

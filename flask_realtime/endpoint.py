@@ -49,8 +49,10 @@ def check_upgrade(state: AppState) -> None:
     if origin is not None and not _origin_allowed(
         origin, state.settings.allowed_origins
     ):
+        state.stats.refused("origin", f"Origin {origin[:100]!r} is not allowed")
         abort(403, description="The socket's Origin is not allowed.")
     if not identity.is_valid_connection_id(request.args.get(CONNECTION_ID_PARAM)):
+        state.stats.refused("connection_id", "the id is missing or malformed")
         abort(
             400,
             description=f"The '{CONNECTION_ID_PARAM}' query parameter is missing"
@@ -61,6 +63,7 @@ def check_upgrade(state: AppState) -> None:
         try:
             g._realtime_positions = parse_positions(positions)
         except ValueError as e:
+            state.stats.refused("positions", str(e))
             abort(400, description=str(e))
     # Every push is framed once for all subscribers, which a per-connection
     # compression context would undo; JSON pushes are small anyway. Without
@@ -69,13 +72,27 @@ def check_upgrade(state: AppState) -> None:
     # Each socket holds its worker for its lifetime: a server that handles
     # one request at a time (gunicorn's sync worker, Werkzeug without
     # threads) would serve nothing else.
-    if not request.environ.get("wsgi.multithread") or not SocketProxy.install(
+    if not _runs_requests_concurrently(request.environ) or not SocketProxy.install(
         request.environ
     ):
         raise RuntimeError(
-            "flask-realtime runs under Werkzeug's threaded server and gunicorn's"
-            " gthread and gevent workers; this server is not supported."
+            "flask-realtime runs under Werkzeug's threaded server, gunicorn's"
+            " gthread and gevent workers, and gevent's WSGIServer after"
+            " gevent.monkey.patch_all(); this server is not supported."
         )
+
+
+def _runs_requests_concurrently(environ: dict[str, t.Any]) -> bool:
+    if environ.get("wsgi.multithread"):
+        return True
+    # gevent's WSGIServer says it is not multithreaded, yet runs each request
+    # in a greenlet of its own; the threads and waits of a socket cooperate
+    # only once threading and sockets are patched.
+    if not str(environ.get("SERVER_SOFTWARE", "")).startswith("gevent"):
+        return False
+    from gevent import monkey
+
+    return all(monkey.is_module_patched(name) for name in ("socket", "threading"))
 
 
 def _origin_allowed(origin: str, allowed: frozenset[str]) -> bool:
@@ -102,6 +119,7 @@ def serve(state: AppState, ws: t.Any) -> None:
     )
     if not state.add_live(connection):
         # The process is stopping: the client goes to its successor.
+        state.stats.refused("draining", "the process is stopping")
         connection.close(CLOSE_SERVICE_RESTART, "service restart")
         connection.run(lambda message: None)
         return
@@ -123,11 +141,18 @@ def _serve(
         positions = g.get("_realtime_positions")
         replaced = state.backend.attach(digest, connection, positions)
     except ConnectionIdRefused:
+        state.stats.refused(
+            "unknown_id" if key else "no_socket_key",
+            "the id is unknown, expired or another session's"
+            if key
+            else "the request carries no socket key",
+        )
         connection.close(CLOSE_ID_REFUSED, "connection id refused")
         connection.run(lambda message: None)
         return
     except Exception:  # BackendUnavailable, or what Redis holds is not ours
         logger.exception("A socket could not be attached")
+        state.stats.refused("backend_unavailable", "the backend failed")
         connection.close(CLOSE_INTERNAL_ERROR, "try again later")
         connection.run(lambda message: None)
         return
@@ -155,6 +180,7 @@ def _serve(
     finally:
         state.rate_limits.release(digest)
         clean = connection.closed_cleanly
+        state.stats.closed(connection)
         # After a clean close this finds the socket already forgotten.
         state.backend.detach(digest, connection, forget=clean)
         _send_safely(

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import select
+import socket
 import typing as t
 from weakref import WeakKeyDictionary
 
@@ -45,6 +47,16 @@ _EXTENSION_KEY = "realtime"
 logger = logging.getLogger("flask_realtime")
 
 
+def _check_platform() -> None:
+    # Every write to a socket relies on both; Windows has neither.
+    if not hasattr(socket, "MSG_DONTWAIT") or not hasattr(select, "poll"):
+        raise RuntimeError(
+            "flask-realtime runs on Linux, macOS and other POSIX systems, not"
+            " on Windows. Use WSL (Windows Subsystem for Linux) or a container"
+            " to develop on Windows."
+        )
+
+
 class Realtime:
     """Realtime channels over WebSockets for a Flask application.
 
@@ -76,9 +88,10 @@ class Realtime:
         and, as ``REALTIME_INJECT`` says, the id in HTML pages.
 
         :raises RuntimeError: if a ``Realtime`` instance is already registered
-            on the application.
+            on the application, or on Windows, which is not supported.
         :raises ~flask_realtime.ConfigurationError: for an invalid setting.
         """
+        _check_platform()
         if _EXTENSION_KEY in app.extensions:
             raise RuntimeError(
                 "A 'Realtime' instance is already registered on this app."
@@ -310,6 +323,41 @@ class Realtime:
         .. versionadded:: 0.1
         """
         self._states[self._app(app)].drain(timeout)
+
+    def stats(self, app: Flask | None = None) -> dict[str, t.Any]:
+        """What this process's sockets are doing, as a dict that
+        :func:`json.dumps` takes, for monitoring (see :ref:`what-to-watch`,
+        and :mod:`flask_realtime.metrics` for Prometheus):
+
+        - ``backend``: ``"memory"`` or ``"redis"``;
+        - ``sockets_open``: sockets connected to this process;
+        - ``ids_pending`` and ``ids_in_grace``: ids issued and not yet
+          connected, and ids of sockets that dropped and may reconnect
+          (memory backend; ``None`` on Redis, where they are every
+          process's: ``flask realtime status`` counts them);
+        - ``channels``: channels with a subscriber connected here;
+        - ``backlog_bytes``: bytes waiting for slow clients, summed;
+        - ``pushes``: messages published to a channel from this process
+          (a push to three channels counts three);
+        - ``frames_delivered``: push frames written or queued to the
+          sockets of this process, replays included;
+        - ``closes``: sockets that were accepted and then ended, by close
+          code (a string);
+        - ``refusals``: sockets refused, by reason (``origin``,
+          ``connection_id``, ``positions``, ``no_socket_key``,
+          ``unknown_id``, ``draining``, ``backend_unavailable``);
+        - ``listener``: on Redis, the pub/sub listener's ``state``
+          (``"connected"``, ``"reconnecting"``, or ``"stopped"`` while the
+          process has no socket), its ``restarts`` and ``last_error``;
+          ``None`` on the memory backend.
+
+        The counters count from the start of the process. Works anywhere,
+        like :meth:`push`.
+
+        .. versionadded:: 0.1
+        """
+        state = self._states[self._app(app)]
+        return state.stats.snapshot(state.live_connections(), state.backend)
 
     def _app(self, app: Flask | None) -> Flask:
         if app is None:

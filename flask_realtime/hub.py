@@ -38,6 +38,9 @@ class LocalHub:
         # newer frame passes: with Redis, frames of an earlier subscription
         # may still be on their way, and must not arrive twice.
         self._floors: dict[Connection, dict[str, str]] = {}
+        #: Frames handed to connections, replays included (for stats). It
+        #: changes under the lock, so it needs no lock of its own.
+        self.delivered = 0
 
     def add(
         self,
@@ -83,17 +86,22 @@ class LocalHub:
             if not subscribers:
                 return
             held, floors = self._held, self._floors
+            # Counted once, not per subscriber; the rare frames held back or
+            # skipped are taken off.
+            delivered = len(subscribers)
             for connection in subscribers:
                 if held and connection in held:
                     held[connection].append((channel, position, frame))
+                    delivered -= 1
                 elif (
                     floors
                     and connection in floors
                     and self._stale(floors, connection, channel, position)
                 ):
-                    continue
+                    delivered -= 1
                 else:
                     connection.send_frame(frame)
+            self.delivered += delivered
 
     def _stale(
         self,
@@ -124,13 +132,16 @@ class LocalHub:
                     connection.send_frame(
                         gap_frame(json.dumps(channel).encode(), replay.position)
                     )
+                    self.delivered += 1
                 for frame in replay.frames:
                     connection.send_frame(frame)
+                self.delivered += len(replay.frames)
             floors = {channel: replay.position for channel, replay in replays.items()}
             for channel, position, frame in held:
                 if channel not in floors or is_after(position, floors[channel]):
                     floors[channel] = position
                     connection.send_frame(frame)
+                    self.delivered += 1
             self._floors[connection] = floors
 
     def channel_count(self) -> int:

@@ -164,6 +164,12 @@ def _build_environ(
     for key, value in base.items():
         if key.startswith("HTTP_"):
             headers.add(key[5:].replace("_", "-").title(), value)
+    origin = base.get("HTTP_ORIGIN")
+    if origin and origin != "null" and "HTTP_REFERER" not in base:
+        # Browsers send no Referer with a WebSocket handshake, and CSRF
+        # checks of HTTPS requests (Flask-WTF's) want one. The page's
+        # Origin, checked before the handshake, is where the call comes from.
+        headers.set("Referer", origin.rstrip("/") + "/")
     for name, value in _call_headers(message, live.state.settings, invalid).items():
         headers.set(name, value)
     body: dict[str, t.Any] = {}

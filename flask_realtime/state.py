@@ -14,6 +14,7 @@ from .pushing import encode_heads
 from .ratelimit import RateLimits
 from .settings import Settings
 from .signals import message_pushed
+from .stats import Stats
 
 logger = logging.getLogger("flask_realtime")
 
@@ -34,6 +35,7 @@ class AppState:
         self.backend = create_backend(settings)
         #: Each connection id's message bucket, kept across reconnects.
         self.rate_limits = RateLimits(settings.message_rate, settings.message_burst)
+        self.stats = Stats()
         #: Whether this process is draining: new sockets are closed at once.
         self.draining = False
         self._live: set[Connection] = set()
@@ -45,6 +47,7 @@ class AppState:
         names = check_channels(channels, "push")
         for channel, head in encode_heads(app.json.dumps, message, names):
             self.backend.publish(channel, head)
+            self.stats.pushes += 1
         if message_pushed.receivers:
             message_pushed.send(app, message=message, channels=names)
 
@@ -55,6 +58,11 @@ class AppState:
                 return False
             self._live.add(connection)
             return True
+
+    def live_connections(self) -> list[Connection]:
+        """The sockets open in this process right now."""
+        with self._live_changed:
+            return list(self._live)
 
     def remove_live(self, connection: Connection) -> None:
         with self._live_changed:

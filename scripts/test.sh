@@ -51,11 +51,19 @@ if [ -f package.json ]; then
     step "npm run build"
     npm run build
 
-    step "built bundles match the committed ones (flask_realtime/static)"
+    # The bundles and the TypeScript declarations (js/types) that
+    # `npm run build` writes must be the committed ones: none changed, none
+    # deleted, none new and untracked.
+    built=(flask_realtime/static js/types)
+    step "built files match the committed ones (${built[*]})"
     if command -v git >/dev/null 2>&1 \
         && git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
-        if ! git diff --exit-code --stat -- flask_realtime/static; then
-            echo "flask_realtime/static differs from the committed bundles:" \
+        untracked=$(git ls-files --others --exclude-standard -- "${built[@]}")
+        if ! git diff --exit-code --stat -- "${built[@]}" || [ -n "$untracked" ]; then
+            if [ -n "$untracked" ]; then
+                printf 'not committed:\n%s\n' "$untracked" >&2
+            fi
+            echo "${built[*]} differ from the committed build:" \
                 "run 'npm run build' and commit the result." >&2
             exit 1
         fi

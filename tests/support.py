@@ -25,11 +25,22 @@ _CONNECTION_ID = re.compile(r'data-socket-connection-id="([^"]+)"')
 
 
 class LiveServer:
-    """A threaded Werkzeug server for ``app`` on a free loopback port."""
+    """A threaded Werkzeug server for ``app`` on a free loopback port, or on
+    ``port`` (a restart on the port of a stopped one)."""
 
-    def __init__(self, app: Flask) -> None:
-        self._server = make_server("127.0.0.1", 0, app, threaded=True)
+    def __init__(self, app: Flask, port: int = 0) -> None:
+        self._server = make_server("127.0.0.1", port, app, threaded=True)
         self.port = self._server.server_port
+        # The connections it accepted, so that drop_connections() can end them.
+        self._accepted: list[socket.socket] = []
+        accept = self._server.get_request
+
+        def get_request() -> tuple[socket.socket, t.Any]:
+            connection, address = accept()
+            self._accepted.append(connection)
+            return connection, address
+
+        self._server.get_request = get_request  # type: ignore[method-assign]
         self.url = f"http://127.0.0.1:{self.port}"
         self._thread = threading.Thread(
             target=self._server.serve_forever,
@@ -43,6 +54,16 @@ class LiveServer:
         self._server.shutdown()
         self._server.server_close()
         self._thread.join(5)
+
+    def drop_connections(self) -> None:
+        """End every connection the server accepted, without a close frame,
+        as a crash or a lost network would."""
+        for connection in self._accepted:
+            try:
+                connection.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass  # already closed
+        self._accepted.clear()
 
 
 class Page:

@@ -86,6 +86,13 @@ class Backend:
     def close(self) -> None:
         """Release what the backend holds (connections, threads)."""
 
+    def stats(self) -> dict[str, t.Any]:
+        """What the backend knows of this process, for
+        :meth:`~flask_realtime.Realtime.stats`: its ``backend`` name, the
+        ``channels`` with a local subscriber, ``frames_delivered``, and
+        whatever else of that dict's keys it can tell."""
+        return {}
+
 
 def replay_plan(
     channels: t.Mapping[str, str],

@@ -217,6 +217,24 @@ class MemoryBackend(Backend):
             entries.popleft()
         return log
 
+    def stats(self) -> dict[str, t.Any]:
+        now = monotonic()
+        with self._lock:
+            sockets = list(self._sockets.values())  # the scan runs unlocked
+        waiting = [
+            s
+            for s in sockets
+            if s.connection is None and (s.expires_at is None or s.expires_at > now)
+        ]
+        in_grace = sum(s.attached_before for s in waiting)
+        return {
+            "backend": "memory",
+            "ids_pending": len(waiting) - in_grace,
+            "ids_in_grace": in_grace,
+            "channels": self.hub.channel_count(),
+            "frames_delivered": self.hub.delivered,
+        }
+
     def socket_count(self) -> int:
         """How many sockets are remembered, live or not (for tests)."""
         with self._lock:

@@ -2,7 +2,10 @@
 
 // js/src/adapters.js
 var adapters = {
-  /** The WebSocket constructor. */
+  /**
+   * The WebSocket constructor, unless the client's `WebSocket` option names
+   * one. Node before 22 has no global WebSocket.
+   */
   WebSocket: globalThis.WebSocket,
   /** `fetch`, for calls over plain HTTP while the socket is down. */
   fetch: typeof globalThis.fetch === "function" ? (...args) => globalThis.fetch(...args) : void 0,
@@ -203,7 +206,8 @@ var RealtimeError = class extends Error {
   /**
    * @param {string} code what went wrong, for programs
    * @param {string} message what went wrong, for people
-   * @param {?Object} reply the server's error reply, when there is one
+   * @param {?Record<string, unknown>} [reply] the server's error reply, when
+   *   there is one
    */
   constructor(code, message, reply = null) {
     super(message);
@@ -254,7 +258,7 @@ var Logger = class {
   /**
    * Write a message, prefixed with the time and "[FlaskRealtime]".
    *
-   * @param {...*} messages
+   * @param {...unknown} messages
    */
   log(...messages) {
     if (this.enabled) {
@@ -332,12 +336,13 @@ var Connection = class _Connection {
    * @param {string} url the socket's ws:// or wss:// URL, with the id
    * @param {Object} delegate told about everything that happens
    * @param {Object} options `reconnectInitial`, `reconnectMax`,
-   *   `restartWindow`, `heartbeatInterval`, `heartbeatTimeout` (see
-   *   `Client.defaults`)
+   *   `restartWindow`, `heartbeatInterval`, `heartbeatTimeout` and
+   *   `WebSocket` (see `Client.defaults`)
    */
   constructor(url, delegate, options) {
     this.url = url;
     this.delegate = delegate;
+    this.WebSocket = options.WebSocket ?? null;
     this.state = "idle";
     this.ws = null;
     this.everOpened = false;
@@ -369,10 +374,12 @@ var Connection = class _Connection {
     this.state = "connecting";
     this.attempts += 1;
     const url = typeof this.delegate.connectionUrl === "function" ? this.delegate.connectionUrl() : this.url;
-    logger_default.log("connecting to", url);
+    if (logger_default.enabled) {
+      logger_default.log("connecting to", withoutSocketKey(url));
+    }
     let ws;
     try {
-      ws = new adapters_default.WebSocket(url);
+      ws = new (this.WebSocket ?? adapters_default.WebSocket)(url);
     } catch (error) {
       this.state = "closed";
       this.monitor.stop();
@@ -556,6 +563,10 @@ var Connection = class _Connection {
   }
 };
 Connection.stableAfter = 5e3;
+function withoutSocketKey(url) {
+  const param = new RegExp(`([?&]${constants_default.SOCKET_KEY_PARAM}=)[^&]*`);
+  return url.replace(param, "$1…");
+}
 function closeQuietly(ws, code, reason) {
   try {
     ws.close(code, reason);
@@ -593,14 +604,40 @@ function routePath(uri, base) {
   }
   return url.pathname + url.search;
 }
+var HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+function checkHeaders(headers) {
+  const prototype = headers !== null && typeof headers === "object" ? Object.getPrototypeOf(headers) : void 0;
+  if (prototype !== Object.prototype && prototype !== null) {
+    throw new TypeError(
+      'The headers must be a plain object of header names and strings, such as { "X-CSRFToken": token }.'
+    );
+  }
+  const copy = {};
+  for (const [name, value] of Object.entries(
+    /** @type {object} */
+    headers
+  )) {
+    if (!HEADER_NAME.test(name)) {
+      throw new TypeError(`"${name}" is not a header name.`);
+    }
+    if (typeof value !== "string") {
+      throw new TypeError(`The header "${name}" must be a string, not ${typeof value}.`);
+    }
+    copy[name] = value;
+  }
+  return copy;
+}
 
 // js/src/http_fallback.js
-async function fetchRoute({ uri, method, input, form }, { connectionId, timeout, id = null }) {
+async function fetchRoute({ uri, method, input, form, headers: callHeaders }, { connectionId, socketKey = null, origin = "", timeout, id = null }) {
   if (typeof adapters_default.fetch !== "function") {
     throw new RealtimeError(RealtimeError.codes.NETWORK, "fetch is not available.");
   }
-  const headers = { [constants_default.CONNECTION_ID_HEADER]: connectionId };
-  let url = uri;
+  const headers = { ...callHeaders, [constants_default.CONNECTION_ID_HEADER]: connectionId };
+  if (socketKey !== null) {
+    headers[constants_default.SOCKET_KEY_HEADER] = socketKey;
+  }
+  let url = origin + uri;
   let body;
   if (method === "GET" || method === "HEAD") {
     if (input !== void 0 && input !== null) {
@@ -804,7 +841,18 @@ var defaults = Object.freeze({
   /** ms: at most one reload (refused or ended) in this period, per tab. */
   reloadInterval: 1e4,
   /** Log to the console. */
-  debug: false
+  debug: false,
+  /**
+   * The WebSocket constructor; null: the global `WebSocket`. Node before 22
+   * has none: pass one, such as the `ws` package's.
+   */
+  WebSocket: null,
+  /**
+   * A socket key the client presents itself, for clients that keep no
+   * cookies; null: the session cookie carries it. The server adopts it only
+   * for a session that holds no key of its own.
+   */
+  socketKey: null
 });
 var events = Object.freeze([
   "open",
@@ -968,7 +1016,9 @@ var Client = class _Client {
   /**
    * @param {string} url the socket's ws:// or wss:// URL, with the
    *   `socket_connection_id` query parameter
-   * @param {Object} [options] see `Client.defaults`
+   * @param {ClientOptions} [options] see `Client.defaults`
+   * @throws {TypeError} for an unknown option, or when there is no WebSocket
+   *   implementation
    */
   constructor(url, options = {}) {
     for (const name of Object.keys(options)) {
@@ -978,6 +1028,7 @@ var Client = class _Client {
     }
     this.url = url;
     this.options = { ..._Client.defaults, ...options };
+    checkEnvironment(this.options);
     if (this.options.debug) {
       logger_default.enabled = true;
     }
@@ -994,8 +1045,10 @@ var Client = class _Client {
     this.connection = new Connection(url, this, this.options);
   }
   /**
-   * @type {string} "idle", "connecting", "open", "reconnecting", "closed",
-   *   "refused", "replaced" or "ended"
+   * "idle", "connecting", "open", "reconnecting", "closed", "refused",
+   * "replaced" or "ended".
+   *
+   * @returns {ClientState}
    */
   get state() {
     return this.connection.state;
@@ -1022,10 +1075,11 @@ var Client = class _Client {
   /**
    * Listen to a channel.
    *
+   * @template [T=unknown]
    * @param {string} channel
-   * @param {function(*, Object): void} listener gets the payload and the
-   *   whole frame (`{channel, payload, ...}`)
-   * @returns {function(): void} removes the listener
+   * @param {(payload: T, frame: PushFrame<T>) => void} listener gets the
+   *   payload and the whole frame (`{channel, payload, ...}`)
+   * @returns {() => void} removes the listener
    * @example
    * const off = realtime.on("chat", (payload) => append(payload.text))
    */
@@ -1035,9 +1089,10 @@ var Client = class _Client {
   /**
    * Listen to one of the client's own events: see `Client.events`.
    *
-   * @param {string} name
-   * @param {function(Object): void} listener
-   * @returns {function(): void} removes the listener
+   * @template {keyof ClientEvents} K
+   * @param {K} name
+   * @param {(detail: ClientEvents[K]) => void} listener
+   * @returns {() => void} removes the listener
    * @example
    * realtime.onEvent("close", ({ code, state }) => console.log(code, state))
    */
@@ -1050,26 +1105,32 @@ var Client = class _Client {
   /**
    * Call one of the app's routes over the socket (`call-route`).
    *
+   * @template [T=unknown]
    * @param {string} uri a path on this site, with a query string if needed;
    *   a same-origin absolute URL (`form.action`) is accepted too
-   * @param {Object} [options]
-   * @param {string} [options.method="GET"]
-   * @param {*} [options.input] JSON for the request body; for GET and HEAD,
-   *   or with `form`, an object of fields
-   * @param {boolean} [options.form=false] send `input` as a form
-   * @param {number} [options.timeout] ms; `Client.defaults.timeout`
-   * @returns {Promise<Object>} the reply, `{id, status, headers, body}`;
-   *   rejects with a `RealtimeError` on an error reply or a timeout. A
-   *   4xx or 5xx status is a reply, not an error.
+   * @param {CallOptions} [options] `method` ("GET"), `input`, `form`
+   *   (false), `timeout`, `headers`
+   * @returns {Promise<CallReply<T>>} the reply, `{id, status, headers,
+   *   body}`; rejects with a `RealtimeError` on an error reply or a timeout,
+   *   with a `TypeError` for a malformed `uri` or `headers`. A 4xx or 5xx
+   *   status is a reply, not an error.
+   * @example
+   * const token = document.querySelector('meta[name="csrf-token"]').content
+   * await realtime.call("/messages", {
+   *   method: "POST", input: { text: "hi" }, headers: { "X-CSRFToken": token }
+   * })
    */
-  call(uri, { method = "GET", input, form = false, timeout } = {}) {
+  call(uri, { method = "GET", input, form = false, timeout, headers } = {}) {
     let path;
     try {
       path = routePath(uri, adapters_default.window?.location?.href ?? `${this.httpOrigin}/`);
+      if (headers !== void 0) {
+        headers = checkHeaders(headers);
+      }
     } catch (error) {
       return Promise.reject(error);
     }
-    const call = { uri: path, method: String(method).toUpperCase(), input, form };
+    const call = { uri: path, method: String(method).toUpperCase(), input, form, headers };
     const message = { action: "call-route", uri: call.uri, method: call.method };
     if (input !== void 0) {
       message.input = input;
@@ -1077,16 +1138,19 @@ var Client = class _Client {
     if (form) {
       message.form = true;
     }
+    if (headers !== void 0) {
+      message.headers = headers;
+    }
     return this.request(message, timeout, call);
   }
   /**
    * Send a message for an action of the app (or "ping").
    *
    * @param {string} action
-   * @param {Object} [data] more fields of the message
-   * @param {Object} [options]
-   * @param {number} [options.timeout] ms; `Client.defaults.timeout`
-   * @returns {Promise<Object>} the reply; rejects with a `RealtimeError` on
+   * @param {Record<string, unknown>} [data] more fields of the message
+   * @param {{timeout?: number}} [options] `timeout`: ms;
+   *   `Client.defaults.timeout`
+   * @returns {Promise<Reply>} the reply; rejects with a `RealtimeError` on
    *   an error reply or a timeout
    * @example
    * const reply = await realtime.send("ping")   // {id: 1, body: "pong"}
@@ -1098,13 +1162,19 @@ var Client = class _Client {
     return this.request({ ...data, action }, timeout, null);
   }
   // Private: the connection's delegate.
+  /** @private */
   connectionUrl() {
+    let url = this.url;
+    if (this.options.socketKey !== null) {
+      url += `&${constants_default.SOCKET_KEY_PARAM}=${encodeURIComponent(this.options.socketKey)}`;
+    }
     if (!this.attachedBefore) {
-      return this.url;
+      return url;
     }
     const positions = JSON.stringify(Object.fromEntries(this.positions));
-    return `${this.url}&${constants_default.POSITIONS_PARAM}=${encodeURIComponent(positions)}`;
+    return `${url}&${constants_default.POSITIONS_PARAM}=${encodeURIComponent(positions)}`;
   }
+  /** @private */
   connectionOpened({ reconnected, attempts }) {
     this.attachedBefore = true;
     for (const push of this.buffer.drain()) {
@@ -1116,6 +1186,7 @@ var Client = class _Client {
       this.events.emit("reconnected", { attempts });
     }
   }
+  /** @private */
   connectionReceived(frame) {
     if (Object.prototype.hasOwnProperty.call(frame, "id")) {
       const push = this.pending.get(frame.id);
@@ -1137,6 +1208,7 @@ var Client = class _Client {
       }
     }
   }
+  /** @private */
   connectionClosed(info) {
     const pending = Array.from(this.pending.values());
     this.pending.clear();
@@ -1161,9 +1233,11 @@ var Client = class _Client {
       this.sessionEnded(info);
     }
   }
+  /** @private */
   connectionReconnecting(info) {
     this.events.emit("reconnecting", info);
   }
+  /** @private */
   connectionError(error) {
     this.events.emit("error", error);
   }
@@ -1173,6 +1247,7 @@ var Client = class _Client {
   // usually with a redirect to its login page. A page that listens to
   // "ended" has an answer of its own (`location.assign("/login")`), which a
   // reload would race with, so then the client leaves it to the page.
+  /** @private */
   sessionEnded(info) {
     const handled = this.events.count("ended") > 0;
     this.events.emit("ended", info);
@@ -1180,13 +1255,22 @@ var Client = class _Client {
       reloadPage();
     }
   }
+  /** @private */
   request(message, timeout, call) {
     const ms = timeout ?? this.options.timeout;
     const id = this.nextId++;
     const state = this.connection.state;
     if (call !== null && this.options.httpFallback && state !== "open" && state !== "ended") {
       logger_default.log(`socket ${state}: calling ${call.method} ${call.uri} over HTTP`);
-      return fetchRoute(call, { connectionId: this.connectionId, timeout: ms, id });
+      return fetchRoute(call, {
+        connectionId: this.connectionId,
+        socketKey: this.options.socketKey,
+        // A page's fetch resolves the path against the page; without a page
+        // (Node), against the socket's own origin.
+        origin: adapters_default.window ? "" : this.httpOrigin,
+        timeout: ms,
+        id
+      });
     }
     let text;
     try {
@@ -1218,6 +1302,19 @@ var Client = class _Client {
 };
 Client.defaults = defaults;
 Client.events = events;
+function checkEnvironment({ WebSocket, socketKey }) {
+  if (WebSocket !== null && typeof WebSocket !== "function") {
+    throw new TypeError("The WebSocket option must be a WebSocket class, or null for the global one.");
+  }
+  if (WebSocket === null && typeof adapters_default.WebSocket !== "function") {
+    throw new TypeError(
+      'There is no global WebSocket (Node before 22 has none): pass an implementation, as in new Client(url, { WebSocket }) with `import WebSocket from "ws"`.'
+    );
+  }
+  if (socketKey !== null && (typeof socketKey !== "string" || socketKey === "")) {
+    throw new TypeError("The socketKey option must be a string, or null.");
+  }
+}
 
 // js/src/index.js
 var DEFAULT_PATH = "/_realtime";
@@ -1239,6 +1336,11 @@ function getConfig(script = null) {
   };
 }
 function createClient(options = {}) {
+  if (!adapters_default.document) {
+    throw new Error(
+      "createClient() reads the page's <body>, and there is no page here. Without one (in Node), use new Client(socketUrl(origin, path, connectionId), options)."
+    );
+  }
   const config = getConfig();
   if (config.connectionId === null) {
     throw new Error(

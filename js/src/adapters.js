@@ -10,8 +10,28 @@
 // that Node's `t.mock.timers` takes effect even though this module was loaded
 // before the mock was enabled.
 
+/**
+ * The replaceable globals. Typed loosely where the browser's own types would
+ * tie the declarations to the DOM library, which Node projects lack.
+ *
+ * @typedef {object} Adapters
+ * @property {import("./options.js").WebSocketConstructor | undefined} WebSocket
+ * @property {((url: string, init: object) => Promise<any>) | undefined} fetch
+ * @property {any} window
+ * @property {any} document
+ * @property {{log: (...messages: unknown[]) => void}} logger
+ * @property {(callback: () => void, ms: number) => unknown} setTimeout
+ * @property {(id: unknown) => void} clearTimeout
+ * @property {() => number} now
+ * @property {(error: unknown) => void} reportError
+ */
+
+/** @type {Adapters} */
 const adapters = {
-  /** The WebSocket constructor. */
+  /**
+   * The WebSocket constructor, unless the client's `WebSocket` option names
+   * one. Node before 22 has no global WebSocket.
+   */
   WebSocket: globalThis.WebSocket,
 
   /** `fetch`, for calls over plain HTTP while the socket is down. */

@@ -14,11 +14,16 @@
 // when it opens; with `httpFallback: true`, `call()` uses fetch instead. After
 // a reconnect the server replays what the page missed on its channels, or,
 // when its history no longer has it, says so with a "missed" event.
+//
+// Without a page (Node), pass the WebSocket implementation and a socket key
+// of the client's own, the one it presented when it got the id:
+//
+//   new Client(url, { WebSocket, socketKey: key })
 
 import adapters from "./adapters.js"
 import constants from "./constants.js"
 import { Connection } from "./connection.js"
-import { encodeMessage, routePath } from "./encoding.js"
+import { checkHeaders, encodeMessage, routePath } from "./encoding.js"
 import { RealtimeError, closedError, disconnectedError } from "./errors.js"
 import { fetchRoute } from "./http_fallback.js"
 import { Listeners } from "./listeners.js"
@@ -28,6 +33,50 @@ import { claimReload, reloadPage } from "./page.js"
 import { Push } from "./push.js"
 import { SendBuffer } from "./send_buffer.js"
 
+/** @import { ClientEvents, ClientOptions, ClientSettings, ClientState } from "./options.js" */
+
+/**
+ * A message pushed to a channel, as the listeners of `on()` get it.
+ *
+ * @template [T=unknown]
+ * @typedef {object} PushFrame
+ * @property {string} channel
+ * @property {T} payload what the app pushed
+ * @property {string} [position] the channel's position, for the replay after
+ *   a reconnect
+ */
+
+/**
+ * The options of `Client#call()`.
+ *
+ * @typedef {object} CallOptions
+ * @property {string} [method] "GET" by default
+ * @property {unknown} [input] JSON for the request body; for GET and HEAD,
+ *   or with `form`, an object of fields
+ * @property {boolean} [form] send `input` as a form
+ * @property {number} [timeout] ms; `Client.defaults.timeout`
+ * @property {Record<string, string>} [headers] request headers, such as
+ *   `{"X-CSRFToken": token}`; over the socket, the server accepts only the
+ *   names on its allow-list (REALTIME_CALL_HEADERS)
+ */
+
+/**
+ * The reply to `Client#call()`: the route's response.
+ *
+ * @template [T=unknown]
+ * @typedef {object} CallReply
+ * @property {number} id the request id
+ * @property {number} status the HTTP status
+ * @property {Record<string, string>} headers
+ * @property {T} body the parsed JSON, or the text
+ */
+
+/**
+ * The reply to `Client#send()`: the id and what the action answered.
+ *
+ * @typedef {{id: number, [field: string]: unknown}} Reply
+ */
+
 const { codes } = RealtimeError
 const TERMINAL_STATES = ["closed", "refused", "replaced", "ended"]
 
@@ -35,7 +84,9 @@ export class Client {
   /**
    * @param {string} url the socket's ws:// or wss:// URL, with the
    *   `socket_connection_id` query parameter
-   * @param {Object} [options] see `Client.defaults`
+   * @param {ClientOptions} [options] see `Client.defaults`
+   * @throws {TypeError} for an unknown option, or when there is no WebSocket
+   *   implementation
    */
   constructor(url, options = {}) {
     for (const name of Object.keys(options)) {
@@ -43,29 +94,43 @@ export class Client {
         throw new TypeError(`Unknown option "${name}" for FlaskRealtime.Client.`)
       }
     }
+    /** The socket's URL, as given. */
     this.url = url
+    /** @type {ClientSettings} */
     this.options = { ...Client.defaults, ...options }
+    checkEnvironment(this.options)
     if (this.options.debug) {
       logger.enabled = true
     }
     const parsed = new URL(url)
     /** The page's connection id, from the URL. */
     this.connectionId = parsed.searchParams.get(constants.CONNECTION_ID_PARAM)
+    /** @private */
     this.httpOrigin = `${parsed.protocol === "wss:" ? "https:" : "http:"}//${parsed.host}`
+    /** @private */
     this.channels = new Listeners()
+    /** @private */
     this.events = new Listeners()
+    /** @private */
     this.pending = new Map()
+    /** @private */
     this.buffer = new SendBuffer(this.options.sendBufferSize)
     // The last position of each channel, for the replay after a reconnect.
+    /** @private */
     this.positions = new Map()
+    /** @private */
     this.attachedBefore = false
+    /** @private */
     this.nextId = 1
+    /** @private */
     this.connection = new Connection(url, this, this.options)
   }
 
   /**
-   * @type {string} "idle", "connecting", "open", "reconnecting", "closed",
-   *   "refused", "replaced" or "ended"
+   * "idle", "connecting", "open", "reconnecting", "closed", "refused",
+   * "replaced" or "ended".
+   *
+   * @returns {ClientState}
    */
   get state() {
     return this.connection.state
@@ -95,10 +160,11 @@ export class Client {
   /**
    * Listen to a channel.
    *
+   * @template [T=unknown]
    * @param {string} channel
-   * @param {function(*, Object): void} listener gets the payload and the
-   *   whole frame (`{channel, payload, ...}`)
-   * @returns {function(): void} removes the listener
+   * @param {(payload: T, frame: PushFrame<T>) => void} listener gets the
+   *   payload and the whole frame (`{channel, payload, ...}`)
+   * @returns {() => void} removes the listener
    * @example
    * const off = realtime.on("chat", (payload) => append(payload.text))
    */
@@ -109,9 +175,10 @@ export class Client {
   /**
    * Listen to one of the client's own events: see `Client.events`.
    *
-   * @param {string} name
-   * @param {function(Object): void} listener
-   * @returns {function(): void} removes the listener
+   * @template {keyof ClientEvents} K
+   * @param {K} name
+   * @param {(detail: ClientEvents[K]) => void} listener
+   * @returns {() => void} removes the listener
    * @example
    * realtime.onEvent("close", ({ code, state }) => console.log(code, state))
    */
@@ -125,32 +192,41 @@ export class Client {
   /**
    * Call one of the app's routes over the socket (`call-route`).
    *
+   * @template [T=unknown]
    * @param {string} uri a path on this site, with a query string if needed;
    *   a same-origin absolute URL (`form.action`) is accepted too
-   * @param {Object} [options]
-   * @param {string} [options.method="GET"]
-   * @param {*} [options.input] JSON for the request body; for GET and HEAD,
-   *   or with `form`, an object of fields
-   * @param {boolean} [options.form=false] send `input` as a form
-   * @param {number} [options.timeout] ms; `Client.defaults.timeout`
-   * @returns {Promise<Object>} the reply, `{id, status, headers, body}`;
-   *   rejects with a `RealtimeError` on an error reply or a timeout. A
-   *   4xx or 5xx status is a reply, not an error.
+   * @param {CallOptions} [options] `method` ("GET"), `input`, `form`
+   *   (false), `timeout`, `headers`
+   * @returns {Promise<CallReply<T>>} the reply, `{id, status, headers,
+   *   body}`; rejects with a `RealtimeError` on an error reply or a timeout,
+   *   with a `TypeError` for a malformed `uri` or `headers`. A 4xx or 5xx
+   *   status is a reply, not an error.
+   * @example
+   * const token = document.querySelector('meta[name="csrf-token"]').content
+   * await realtime.call("/messages", {
+   *   method: "POST", input: { text: "hi" }, headers: { "X-CSRFToken": token }
+   * })
    */
-  call(uri, { method = "GET", input, form = false, timeout } = {}) {
+  call(uri, { method = "GET", input, form = false, timeout, headers } = {}) {
     let path
     try {
       path = routePath(uri, adapters.window?.location?.href ?? `${this.httpOrigin}/`)
+      if (headers !== undefined) {
+        headers = checkHeaders(headers)
+      }
     } catch (error) {
       return Promise.reject(error)
     }
-    const call = { uri: path, method: String(method).toUpperCase(), input, form }
+    const call = { uri: path, method: String(method).toUpperCase(), input, form, headers }
     const message = { action: "call-route", uri: call.uri, method: call.method }
     if (input !== undefined) {
       message.input = input
     }
     if (form) {
       message.form = true
+    }
+    if (headers !== undefined) {
+      message.headers = headers
     }
     return this.request(message, timeout, call)
   }
@@ -159,10 +235,10 @@ export class Client {
    * Send a message for an action of the app (or "ping").
    *
    * @param {string} action
-   * @param {Object} [data] more fields of the message
-   * @param {Object} [options]
-   * @param {number} [options.timeout] ms; `Client.defaults.timeout`
-   * @returns {Promise<Object>} the reply; rejects with a `RealtimeError` on
+   * @param {Record<string, unknown>} [data] more fields of the message
+   * @param {{timeout?: number}} [options] `timeout`: ms;
+   *   `Client.defaults.timeout`
+   * @returns {Promise<Reply>} the reply; rejects with a `RealtimeError` on
    *   an error reply or a timeout
    * @example
    * const reply = await realtime.send("ping")   // {id: 1, body: "pong"}
@@ -176,15 +252,21 @@ export class Client {
 
   // Private: the connection's delegate.
 
+  /** @private */
   connectionUrl() {
+    let url = this.url
+    if (this.options.socketKey !== null) {
+      url += `&${constants.SOCKET_KEY_PARAM}=${encodeURIComponent(this.options.socketKey)}`
+    }
     if (!this.attachedBefore) {
-      return this.url
+      return url
     }
     // Even an empty object: without it, the server replays nothing.
     const positions = JSON.stringify(Object.fromEntries(this.positions))
-    return `${this.url}&${constants.POSITIONS_PARAM}=${encodeURIComponent(positions)}`
+    return `${url}&${constants.POSITIONS_PARAM}=${encodeURIComponent(positions)}`
   }
 
+  /** @private */
   connectionOpened({ reconnected, attempts }) {
     this.attachedBefore = true
     for (const push of this.buffer.drain()) {
@@ -197,6 +279,7 @@ export class Client {
     }
   }
 
+  /** @private */
   connectionReceived(frame) {
     if (Object.prototype.hasOwnProperty.call(frame, "id")) {
       const push = this.pending.get(frame.id)
@@ -219,6 +302,7 @@ export class Client {
     }
   }
 
+  /** @private */
   connectionClosed(info) {
     const pending = Array.from(this.pending.values())
     this.pending.clear()
@@ -244,10 +328,12 @@ export class Client {
     }
   }
 
+  /** @private */
   connectionReconnecting(info) {
     this.events.emit("reconnecting", info)
   }
 
+  /** @private */
   connectionError(error) {
     this.events.emit("error", error)
   }
@@ -259,6 +345,7 @@ export class Client {
   // usually with a redirect to its login page. A page that listens to
   // "ended" has an answer of its own (`location.assign("/login")`), which a
   // reload would race with, so then the client leaves it to the page.
+  /** @private */
   sessionEnded(info) {
     const handled = this.events.count("ended") > 0
     this.events.emit("ended", info)
@@ -267,6 +354,7 @@ export class Client {
     }
   }
 
+  /** @private */
   request(message, timeout, call) {
     const ms = timeout ?? this.options.timeout
     const id = this.nextId++
@@ -275,7 +363,15 @@ export class Client {
     // run as the logged-out user, which 4003 exists to stop.
     if (call !== null && this.options.httpFallback && state !== "open" && state !== "ended") {
       logger.log(`socket ${state}: calling ${call.method} ${call.uri} over HTTP`)
-      return fetchRoute(call, { connectionId: this.connectionId, timeout: ms, id })
+      return fetchRoute(call, {
+        connectionId: this.connectionId,
+        socketKey: this.options.socketKey,
+        // A page's fetch resolves the path against the page; without a page
+        // (Node), against the socket's own origin.
+        origin: adapters.window ? "" : this.httpOrigin,
+        timeout: ms,
+        id
+      })
     }
     let text
     try {
@@ -311,5 +407,21 @@ Client.defaults = defaults
 
 /** The names `onEvent()` accepts. */
 Client.events = events
+
+// Fail at once, with the way out, rather than on the first connect.
+function checkEnvironment({ WebSocket, socketKey }) {
+  if (WebSocket !== null && typeof WebSocket !== "function") {
+    throw new TypeError("The WebSocket option must be a WebSocket class, or null for the global one.")
+  }
+  if (WebSocket === null && typeof adapters.WebSocket !== "function") {
+    throw new TypeError(
+      "There is no global WebSocket (Node before 22 has none): pass an implementation," +
+      " as in new Client(url, { WebSocket }) with `import WebSocket from \"ws\"`."
+    )
+  }
+  if (socketKey !== null && (typeof socketKey !== "string" || socketKey === "")) {
+    throw new TypeError("The socketKey option must be a string, or null.")
+  }
+}
 
 export default Client

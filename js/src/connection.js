@@ -54,12 +54,14 @@ export class Connection {
    * @param {string} url the socket's ws:// or wss:// URL, with the id
    * @param {Object} delegate told about everything that happens
    * @param {Object} options `reconnectInitial`, `reconnectMax`,
-   *   `restartWindow`, `heartbeatInterval`, `heartbeatTimeout` (see
-   *   `Client.defaults`)
+   *   `restartWindow`, `heartbeatInterval`, `heartbeatTimeout` and
+   *   `WebSocket` (see `Client.defaults`)
    */
   constructor(url, delegate, options) {
     this.url = url
     this.delegate = delegate
+    // null: `adapters.WebSocket`, looked up at each open so tests can swap it.
+    this.WebSocket = options.WebSocket ?? null
     /**
      * "idle", "connecting", "open", "reconnecting", "closed", "refused",
      * "replaced" or "ended".
@@ -101,10 +103,12 @@ export class Connection {
     const url = typeof this.delegate.connectionUrl === "function"
       ? this.delegate.connectionUrl()
       : this.url
-    logger.log("connecting to", url)
+    if (logger.enabled) {
+      logger.log("connecting to", withoutSocketKey(url))
+    }
     let ws
     try {
-      ws = new adapters.WebSocket(url)
+      ws = new (this.WebSocket ?? adapters.WebSocket)(url)
     } catch (error) {
       // A malformed URL or a forbidden port: retrying cannot help.
       this.state = "closed"
@@ -312,6 +316,12 @@ export class Connection {
 
 /** How long (ms) a connection must stay open for the backoff to start over. */
 Connection.stableAfter = 5000
+
+// The URL for the log: a socket key is a secret, unlike the id.
+function withoutSocketKey(url) {
+  const param = new RegExp(`([?&]${constants.SOCKET_KEY_PARAM}=)[^&]*`)
+  return url.replace(param, "$1…")
+}
 
 function closeQuietly(ws, code, reason) {
   try {

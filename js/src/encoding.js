@@ -1,11 +1,13 @@
 // Checks on what the client is about to send, done before it is sent so that
 // a mistake rejects one Promise with a clear error instead of reaching the
 // server: a message the server would refuse for its size (it would close the
-// whole socket with 1009), and a route on another site.
+// whole socket with 1009), a route on another site, and headers that are not
+// an object of text.
 //
 //   const text = encodeMessage({ action: "ping", id: 1 }, 65536)
 //   routePath("https://example.com/rooms/lobby?x=1", "https://example.com/")
 //   // "/rooms/lobby?x=1"
+//   checkHeaders({ "X-CSRFToken": token })
 
 import constants from "./constants.js"
 import { RealtimeError } from "./errors.js"
@@ -59,4 +61,38 @@ export function routePath(uri, base) {
     throw new RealtimeError(constants.ERROR_INVALID_CALL, `${uri} is not on this site.`)
   }
   return url.pathname + url.search
+}
+
+// RFC 9110's token: what fetch accepts as a header name.
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/
+
+/**
+ * Check the headers of a route call: a plain object whose keys are header
+ * names and whose values are strings.
+ *
+ * @param {unknown} headers
+ * @returns {Record<string, string>} a copy
+ * @throws {TypeError} for anything else
+ */
+export function checkHeaders(headers) {
+  const prototype = headers !== null && typeof headers === "object"
+    ? Object.getPrototypeOf(headers)
+    : undefined
+  if (prototype !== Object.prototype && prototype !== null) {
+    throw new TypeError(
+      "The headers must be a plain object of header names and strings," +
+      " such as { \"X-CSRFToken\": token }."
+    )
+  }
+  const copy = {}
+  for (const [name, value] of Object.entries(/** @type {object} */ (headers))) {
+    if (!HEADER_NAME.test(name)) {
+      throw new TypeError(`"${name}" is not a header name.`)
+    }
+    if (typeof value !== "string") {
+      throw new TypeError(`The header "${name}" must be a string, not ${typeof value}.`)
+    }
+    copy[name] = value
+  }
+  return copy
 }

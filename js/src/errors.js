@@ -16,12 +16,15 @@ export class RealtimeError extends Error {
   /**
    * @param {string} code what went wrong, for programs
    * @param {string} message what went wrong, for people
-   * @param {?Object} reply the server's error reply, when there is one
+   * @param {?Record<string, unknown>} [reply] the server's error reply, when
+   *   there is one
    */
   constructor(code, message, reply = null) {
     super(message)
     this.name = "RealtimeError"
+    /** What went wrong, for programs: see `RealtimeError.codes`. */
     this.code = code
+    /** The server's error reply, when there is one. */
     this.reply = reply
   }
 }

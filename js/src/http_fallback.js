@@ -2,7 +2,8 @@
 // route, method and input as `call-route`, sent with `fetch`, and the
 // response turned into the shape of a `call-route` reply, `{status, headers,
 // body}`. The request names the page's socket in `X-Socket-Connection-Id`,
-// so `g.socket` in the route acts on this page's socket, as over the socket.
+// so `g.socket` in the route acts on this page's socket, as over the socket;
+// a client without cookies also presents its key in `X-Realtime-Socket-Key`.
 //
 //   const reply = await fetchRoute(
 //     { uri: "/messages", method: "POST", input: { text: "hi" } },
@@ -21,18 +22,26 @@ import { RealtimeError } from "./errors.js"
 /**
  * Call a route with fetch.
  *
- * @param {Object} call `uri`, `method`, `input` and `form`, as for
- *   `Client#call`
- * @param {Object} options `connectionId`, `timeout` (ms) and `id` (copied
- *   into the reply)
+ * @param {Object} call `uri`, `method`, `input`, `form` and `headers`, as
+ *   for `Client#call`
+ * @param {Object} options `connectionId`, `socketKey` (or null), `origin`
+ *   (put before `uri`; "" on a page), `timeout` (ms) and `id` (copied into
+ *   the reply)
  * @returns {Promise<Object>} the reply
  */
-export async function fetchRoute({ uri, method, input, form }, { connectionId, timeout, id = null }) {
+export async function fetchRoute(
+  { uri, method, input, form, headers: callHeaders },
+  { connectionId, socketKey = null, origin = "", timeout, id = null }
+) {
   if (typeof adapters.fetch !== "function") {
     throw new RealtimeError(RealtimeError.codes.NETWORK, "fetch is not available.")
   }
-  const headers = { [constants.CONNECTION_ID_HEADER]: connectionId }
-  let url = uri
+  // The call's own headers first: the client's win over a name given twice.
+  const headers = { ...callHeaders, [constants.CONNECTION_ID_HEADER]: connectionId }
+  if (socketKey !== null) {
+    headers[constants.SOCKET_KEY_HEADER] = socketKey
+  }
+  let url = origin + uri
   let body
   if (method === "GET" || method === "HEAD") {
     if (input !== undefined && input !== null) {

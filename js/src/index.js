@@ -10,6 +10,11 @@
 // `start()` when it loads: a page whose <body> has a connection id gets its
 // client as `window.realtime`, connected unless the script tag says
 // data-connect="false".
+//
+// Without a page (Node), make a `Client` with the socket's URL:
+//
+//   const url = socketUrl(new URL("http://127.0.0.1:5000"), "/_realtime", id)
+//   const realtime = new Client(url, { WebSocket, socketKey: key }).connect()
 
 import adapters from "./adapters.js"
 import { Client } from "./client.js"
@@ -21,6 +26,31 @@ export { default as constants } from "./constants.js"
 export { RealtimeError } from "./errors.js"
 export { default as logger } from "./logger.js"
 export { Timer, backoff } from "./timer.js"
+
+// The shapes of the public API, for TypeScript (the generated js/types).
+/** @typedef {import("./options.js").ClientOptions} ClientOptions */
+/** @typedef {import("./options.js").ClientSettings} ClientSettings */
+/** @typedef {import("./options.js").ClientEvents} ClientEvents */
+/** @typedef {import("./options.js").ClientState} ClientState */
+/** @typedef {import("./options.js").CloseDetail} CloseDetail */
+/** @typedef {import("./options.js").WebSocketConstructor} WebSocketConstructor */
+/** @typedef {import("./options.js").WebSocketLike} WebSocketLike */
+/** @typedef {import("./client.js").CallOptions} CallOptions */
+/** @typedef {import("./client.js").Reply} Reply */
+/**
+ * @template [T=unknown]
+ * @typedef {import("./client.js").CallReply<T>} CallReply
+ */
+/**
+ * @template [T=unknown]
+ * @typedef {import("./client.js").PushFrame<T>} PushFrame
+ */
+
+/**
+ * An element as far as the client reads it: a <script> tag's attributes.
+ *
+ * @typedef {{getAttribute(name: string): string | null}} ElementLike
+ */
 
 /** The socket's path when the page does not say (REALTIME_PATH's default). */
 export const DEFAULT_PATH = "/_realtime"
@@ -46,8 +76,8 @@ export function socketUrl(location, path, connectionId) {
  * attributes, whether the script tag opted out of connecting, and the
  * options in `window.realtimeOptions`.
  *
- * @param {?Element} [script] the <script> that loaded the client
- * @returns {{connectionId: ?string, path: string, connect: boolean, options: Object}}
+ * @param {?ElementLike} [script] the <script> that loaded the client
+ * @returns {{connectionId: ?string, path: string, connect: boolean, options: ClientOptions}}
  */
 export function getConfig(script = null) {
   const body = adapters.document?.body
@@ -65,11 +95,17 @@ export function getConfig(script = null) {
  * A client for this page's socket, not connected yet. Options given here win
  * over `window.realtimeOptions`.
  *
- * @param {Object} [options] see `Client.defaults`
+ * @param {ClientOptions} [options] see `Client.defaults`
  * @returns {Client}
  * @throws {Error} when the page has no connection id
  */
 export function createClient(options = {}) {
+  if (!adapters.document) {
+    throw new Error(
+      "createClient() reads the page's <body>, and there is no page here." +
+      " Without one (in Node), use new Client(socketUrl(origin, path, connectionId), options)."
+    )
+  }
   const config = getConfig()
   if (config.connectionId === null) {
     throw new Error(
@@ -86,7 +122,7 @@ export function createClient(options = {}) {
  * it unless `script` has data-connect="false". Waits for the <body> when
  * called before it is parsed. The browser build calls this as it loads.
  *
- * @param {?Element} [script] the <script> that loaded the client
+ * @param {?ElementLike} [script] the <script> that loaded the client
  */
 export function start(script = null) {
   const win = adapters.window

@@ -17,7 +17,7 @@ export class Logger {
   /**
    * Write a message, prefixed with the time and "[FlaskRealtime]".
    *
-   * @param {...*} messages
+   * @param {...unknown} messages
    */
   log(...messages) {
     if (this.enabled) {

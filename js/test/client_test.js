@@ -4,6 +4,7 @@ import { test } from "node:test"
 import adapters from "../src/adapters.js"
 import { Client } from "../src/client.js"
 import { RealtimeError } from "../src/errors.js"
+import logger from "../src/logger.js"
 import { RELOAD_KEY } from "../src/page.js"
 import { FakeWebSocket } from "./helpers/fake_websocket.js"
 import { flush, setup } from "./helpers/fake_page.js"
@@ -529,4 +530,77 @@ test("a gap frame is a missed event, keeps its position, and reaches no listener
     ["missed", { channel: "chat", position: "e1:57" }]
   ])
   assert.equal(realtime.positions.get("chat"), "e1:58")
+})
+
+test("call() sends the headers it is given, and no headers field without them", (t) => {
+  const { realtime, ws } = connected(t)
+  const headers = { "X-CSRFToken": "t0k3n" }
+  realtime.call("/messages", { method: "POST", input: { text: "hi" }, headers }).catch(() => {})
+  realtime.call("/messages", { method: "POST", input: { text: "hi" } }).catch(() => {})
+  assert.deepEqual(ws.messages, [
+    {
+      action: "call-route", uri: "/messages", method: "POST", input: { text: "hi" },
+      headers: { "X-CSRFToken": "t0k3n" }, id: 1
+    },
+    { action: "call-route", uri: "/messages", method: "POST", input: { text: "hi" }, id: 2 }
+  ])
+})
+
+test("call() rejects headers that are not an object of strings, and sends nothing", async (t) => {
+  const { realtime, ws } = connected(t)
+  for (const headers of [null, "X-CSRFToken: t", [["X-CSRFToken", "t"]], { "X-CSRFToken": 1 }]) {
+    const result = await outcome(realtime.call("/messages", { method: "POST", headers }))
+    assert.equal(result.state, "rejected")
+    assert.ok(result.error instanceof TypeError, String(result.error))
+  }
+  assert.deepEqual(ws.messages, [])
+})
+
+test("the WebSocket option is the implementation the client connects with", (t) => {
+  setup(t)
+  adapters.WebSocket = undefined  // Node before 22: no global one
+  class OwnWebSocket extends FakeWebSocket {}
+  const realtime = new Client(URL, { WebSocket: OwnWebSocket })
+  t.after(() => realtime.close())
+  realtime.connect()
+  assert.ok(FakeWebSocket.last instanceof OwnWebSocket)
+  FakeWebSocket.last.serverOpen()
+  assert.equal(realtime.state, "open")
+})
+
+test("without a global WebSocket or the option, the client says how to pass one", (t) => {
+  setup(t)
+  adapters.WebSocket = undefined
+  assert.throws(() => new Client(URL), {
+    name: "TypeError", message: /no global WebSocket \(Node before 22 has none\)/
+  })
+  assert.throws(() => new Client(URL, { WebSocket: "ws" }), {
+    name: "TypeError", message: /The WebSocket option must be a WebSocket class/
+  })
+  assert.throws(
+    () => new Client(URL, { WebSocket: FakeWebSocket, socketKey: 42 }),
+    /socketKey option must be a string/
+  )
+})
+
+test("socketKey goes into every upgrade URL, positions after it, and out of the log", (t) => {
+  setup(t)
+  const lines = []
+  adapters.logger = { log: (...parts) => lines.push(parts.join(" ")) }
+  logger.enabled = true
+  const key = "k".repeat(40) + "+/="
+  const realtime = new Client(URL, { socketKey: key })
+  t.after(() => realtime.close())
+  realtime.connect()
+  assert.equal(FakeWebSocket.last.url, `${URL}&socket_key=${encodeURIComponent(key)}`)
+  FakeWebSocket.last.serverOpen()
+  FakeWebSocket.last.serverSend({ channel: "chat", payload: 1, position: "e1:1" })
+  FakeWebSocket.last.serverClose(1006)
+  t.mock.timers.tick(500)
+  const url = new globalThis.URL(FakeWebSocket.last.url)
+  assert.equal(url.searchParams.get("socket_key"), key)
+  assert.deepEqual(JSON.parse(url.searchParams.get("positions")), { chat: "e1:1" })
+  assert.equal(realtime.url, URL)
+  assert.ok(lines.some((line) => line.includes("socket_key=…")), lines)
+  assert.ok(!lines.some((line) => line.includes("kkkk")), lines)
 })

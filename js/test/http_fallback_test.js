@@ -140,3 +140,51 @@ test("without httpFallback, call() waits for the socket and fetch is not used", 
   assert.equal(requests.length, 0)
   assert.equal(realtime.buffer.size, 1)
 })
+
+test("the call's headers go into the request; the client's own win", async (t) => {
+  setup(t)
+  const { fetch, requests } = fakeFetch(() => json({}))
+  adapters.fetch = fetch
+  await fetchRoute(
+    {
+      uri: "/messages", method: "POST", input: {},
+      headers: { "X-CSRFToken": "t0k3n", "X-Socket-Connection-Id": "someone-elses-id" }
+    },
+    { connectionId: ID, timeout: 1000 }
+  )
+  assert.deepEqual(requests[0].headers, {
+    "X-CSRFToken": "t0k3n", "X-Socket-Connection-Id": ID, "Content-Type": "application/json"
+  })
+})
+
+test("with httpFallback, call() sends its headers over HTTP too", async (t) => {
+  setup(t)
+  const { fetch, requests } = fakeFetch(() => json({}))
+  adapters.fetch = fetch
+  const realtime = new Client(URL, { httpFallback: true })
+  t.after(() => realtime.close())
+  await realtime.call("/messages", { method: "POST", headers: { "X-CSRFToken": "t0k3n" } })
+  assert.equal(requests[0].url, "/messages")
+  assert.equal(requests[0].headers["X-CSRFToken"], "t0k3n")
+  assert.equal(requests[0].headers["X-Realtime-Socket-Key"], undefined)
+})
+
+test("without a page, the fallback goes to the socket's origin and presents the socket key", async (t) => {
+  setup(t)
+  adapters.window = undefined
+  adapters.document = undefined
+  const { fetch, requests } = fakeFetch(() => json({ ok: true }))
+  adapters.fetch = fetch
+  const key = "k".repeat(43)
+  const url = `wss://example.com:8443/_realtime?socket_connection_id=${ID}`
+  const realtime = new Client(url, { httpFallback: true, socketKey: key })
+  t.after(() => realtime.close())
+  const reply = await realtime.call("/subscribe?x=1", { method: "POST", input: { a: "b" }, form: true })
+  assert.deepEqual(reply.body, { ok: true })
+  assert.equal(requests[0].url, "https://example.com:8443/subscribe?x=1")
+  assert.deepEqual(requests[0].headers, {
+    "X-Socket-Connection-Id": ID,
+    "X-Realtime-Socket-Key": key,
+    "Content-Type": "application/x-www-form-urlencoded"
+  })
+})

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict"
 import { test } from "node:test"
 
+import adapters from "../src/adapters.js"
 import {
   Client, DEFAULT_PATH, createClient, getConfig, socketUrl, start
 } from "../src/index.js"
@@ -72,6 +73,12 @@ test("createClient builds the URL from the page and merges the options", (t) => 
 test("createClient needs a connection id on the page", (t) => {
   setup(t, { body: {} })
   assert.throws(() => createClient(), /data-socket-connection-id/)
+})
+
+test("createClient without a page says to make a Client with socketUrl", (t) => {
+  setup(t)
+  adapters.document = undefined
+  assert.throws(() => createClient(), /there is no page here.*new Client\(socketUrl\(/)
 })
 
 test("createClient refuses an unknown option", (t) => {

@@ -433,3 +433,11 @@ def test_current_socket_is_g_socket_and_says_when_there_is_none():
         assert not is_socket_call()
         with pytest.raises(RuntimeError, match="no page socket here"):
             current_socket.subscribe("a")
+
+
+def test_windows_is_refused_at_init_app_with_what_to_use(monkeypatch):
+    import select
+
+    monkeypatch.delattr(select, "poll")  # as on Windows
+    with pytest.raises(RuntimeError, match="not on Windows. Use WSL"):
+        Realtime(make_app())

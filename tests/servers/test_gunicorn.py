@@ -1,4 +1,5 @@
-"""Push and receive under gunicorn's gthread and gevent workers."""
+"""Push and receive under gunicorn's gthread and gevent workers, and gevent's
+own WSGIServer."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import socket
 import subprocess
 import sys
 import time
+import typing as t
 
 import pytest
 
@@ -31,21 +33,8 @@ class Gunicorn:
         self.env = env
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        args = ["--worker-class", worker, "--workers", "1"]
-        if worker == "gthread":
-            args += ["--threads", "50"]
         self.process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "gunicorn",
-                *args,
-                "--bind",
-                f"127.0.0.1:{self.port}",
-                "--graceful-timeout",
-                "2",
-                "tests.servers.app:app",
-            ],
+            self.command(),
             cwd=ROOT,
             env={**os.environ, **(env or {})},
             stdout=subprocess.DEVNULL,
@@ -61,8 +50,24 @@ class Gunicorn:
                 if self.process.poll() is not None or time.monotonic() > deadline:
                     self.process.kill()
                     log = self.process.stderr.read().decode()
-                    pytest.fail(f"gunicorn did not start: {log}")
+                    pytest.fail(f"{self.worker} did not start: {log}")
                 time.sleep(0.05)
+
+    def command(self) -> list[str]:
+        args = ["--worker-class", self.worker, "--workers", "1"]
+        if self.worker == "gthread":
+            args += ["--threads", "50"]
+        return [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            *args,
+            "--bind",
+            f"127.0.0.1:{self.port}",
+            "--graceful-timeout",
+            "2",
+            "tests.servers.app:app",
+        ]
 
     def stop(self) -> str:
         """Stop it and return what it logged."""
@@ -82,9 +87,20 @@ class Gunicorn:
         self.process.communicate(timeout=30)
 
 
-@pytest.fixture(params=["gthread", "gevent"])
+class PyWSGI(Gunicorn):
+    """The test app under gevent's WSGIServer (``tests/servers/pywsgi.py``),
+    as Flask-SocketIO and flask-sock users run it."""
+
+    def __init__(self, worker: str = "pywsgi", **kwargs: t.Any) -> None:
+        super().__init__(worker, **kwargs)
+
+    def command(self) -> list[str]:
+        return [sys.executable, "-m", "tests.servers.pywsgi", str(self.port)]
+
+
+@pytest.fixture(params=["gthread", "gevent", "pywsgi"])
 def gunicorn(request):
-    server = Gunicorn(request.param)
+    server = PyWSGI() if request.param == "pywsgi" else Gunicorn(request.param)
     yield server.url
     log = server.stop()
     assert "Traceback" not in log, log
@@ -156,3 +172,12 @@ def test_a_healthy_idle_client_survives_server_pings(gunicorn):
         assert socket_.request("ping")["body"] == "pong"
     finally:
         browser.close_all()
+
+
+def test_gevent_wsgiserver_without_monkey_patching_says_what_to_do():
+    # The test process has not patched threading: a socket would block the
+    # server's only thread, so the upgrade is refused with the reason.
+    from flask_realtime.endpoint import _runs_requests_concurrently
+
+    environ = {"SERVER_SOFTWARE": "gevent/24 Python/3.11", "wsgi.multithread": False}
+    assert not _runs_requests_concurrently(environ)

@@ -72,17 +72,25 @@ def test_package_json_is_publishable_without_runtime_dependencies():
     assert "private" not in package
     assert not package.get("dependencies")
     dev = package["devDependencies"]
-    assert sorted(dev) == ["@eslint/js", "esbuild", "eslint"]
+    assert sorted(dev) == ["@eslint/js", "esbuild", "eslint", "typescript", "ws"]
     # Pinned exactly; package-lock.json pins the rest of the tree.
     assert all(re.fullmatch(r"\d+\.\d+\.\d+", version) for version in dev.values())
     assert package["scripts"] == {
-        "build": "node js/build.js",
+        "build": "node js/build.js && npm run types",
+        "types": "tsc -p js/tsconfig.json",
         "lint": "eslint js",
-        "test": "node --test js/test/*_test.js",
+        "test": "node --test js/test/*_test.js && npm run test:types",
+        "test:types": (
+            "tsc -p js/test/types && tsc -p js/test/types/tsconfig.dom.json"
+        ),
     }
-    assert set(package["files"]) >= {"js/src/", "flask_realtime/static/"}
+    assert set(package["files"]) >= {"js/src/", "js/types/", "flask_realtime/static/"}
     exported = package["exports"]["."]["import"]
     assert (ROOT / exported).is_file()
+    # The TypeScript declarations, generated into js/types and committed.
+    types = package["exports"]["."]["types"]
+    assert types == package["types"] == "./js/types/index.d.ts"
+    assert (ROOT / types).is_file()
     for target in (package["main"], package["module"], package["unpkg"]):
         assert (ROOT / target).is_file(), target
 

@@ -52,6 +52,7 @@ from ...protocol import CLOSE_SERVICE_RESTART
 from ...protocol import CLOSE_SESSION_ENDED
 from ..base import Backend
 from ..base import replay_plan
+from . import status
 from .connect import REDIS_ERRORS
 from .connect import without_password
 from .listener import Listener
@@ -451,6 +452,25 @@ class RedisBackend(Listener, Backend):
         if listener is not None:
             listener.join(self.max_retry_delay + 2)
         self._redis.close()
+
+    def stats(self) -> dict[str, t.Any]:
+        return {
+            "backend": "redis",
+            "channels": self.hub.channel_count(),
+            "frames_delivered": self.hub.delivered,
+            "listener": self.listener_state(),
+        }
+
+    def shared_stats(self) -> dict[str, t.Any]:
+        """What Redis holds for every process (see :func:`.status.read`),
+        with the URL, without its password, and the prefix.
+
+        :raises ~flask_realtime.errors.BackendUnavailable: if Redis is.
+        """
+        shared = self._call(
+            "read its state", lambda: status.read(self._redis, self._prefix)
+        )
+        return {"redis": self._url, "prefix": self._prefix, **shared}
 
     # Local sockets and the listener's subscriptions. The lock is held by the
     # callers of _want, _unwant and _unsubscribe_hub.

@@ -1,0 +1,58 @@
+"""What Redis holds for every process, for ``flask realtime status``: a
+process of its own, such as the CLI's, knows nothing of the web processes'
+sockets, but Redis does."""
+
+from __future__ import annotations
+
+import re
+import typing as t
+
+if t.TYPE_CHECKING:
+    import redis
+
+#: Keys read per SCAN step.
+SCAN_COUNT = 1000
+
+
+def read(client: redis.Redis, prefix: str) -> dict[str, t.Any]:
+    """Count, under ``prefix``: the processes whose listener is connected
+    (each subscribes to its control channel while it has sockets), the
+    channels some process listens to, and the socket records by state:
+    ``connected``, ``in_grace`` (waiting for a reconnect) and ``pending``
+    (issued, never connected). The records are counted with SCAN, so on a
+    large Redis this takes a while; it blocks Redis for no long step."""
+    pattern = _glob_escape(prefix)
+    sockets = {"connected": 0, "in_grace": 0, "pending": 0}
+    for keys in _scan_pages(client, pattern + "socket:*"):
+        pipe = client.pipeline(transaction=False)
+        for key in keys:
+            pipe.hmget(key, "issued", "owner", "attached")
+        for issued, owner, attached in pipe.execute():
+            if issued is None:
+                continue  # expired between the scan and the read
+            if owner is not None:
+                sockets["connected"] += 1
+            elif attached is not None:
+                sockets["in_grace"] += 1
+            else:
+                sockets["pending"] += 1
+    return {
+        "processes_listening": len(client.pubsub_channels(pattern + "process:*")),
+        "channels_listened": len(client.pubsub_channels(pattern + "channel:*")),
+        "socket_records": sockets,
+    }
+
+
+def _scan_pages(client: redis.Redis, match: str) -> t.Iterator[list[t.Any]]:
+    cursor = 0
+    while True:
+        cursor, keys = client.scan(cursor, match=match, count=SCAN_COUNT)
+        if keys:
+            yield keys
+        if cursor == 0:
+            return
+
+
+def _glob_escape(text: str) -> str:
+    # A prefix is matched literally, whatever glob characters it holds.
+    return re.sub(r"([*?\[\]\\])", r"\\\1", text)
