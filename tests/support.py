@@ -31,13 +31,15 @@ class LiveServer:
     def __init__(self, app: Flask, port: int = 0) -> None:
         self._server = make_server("127.0.0.1", port, app, threaded=True)
         self.port = self._server.server_port
-        # The connections it accepted, so that drop_connections() can end them.
+        # The connections it accepted and not closed yet, so that
+        # drop_connections() can end them.
         self._accepted: list[socket.socket] = []
         accept = self._server.get_request
 
         def get_request() -> tuple[socket.socket, t.Any]:
             connection, address = accept()
-            self._accepted.append(connection)
+            open_ones = [c for c in self._accepted if c.fileno() != -1]
+            self._accepted = [*open_ones, connection]
             return connection, address
 
         self._server.get_request = get_request  # type: ignore[method-assign]
@@ -63,7 +65,6 @@ class LiveServer:
                 connection.shutdown(socket.SHUT_RDWR)
             except OSError:
                 pass  # already closed
-        self._accepted.clear()
 
 
 class Page:

@@ -86,3 +86,25 @@ def test_werkzeug_cookie_has_what_cookie_jar_py_uses():
         assert hasattr(Cookie, name) or name in Cookie.__dataclass_fields__, (
             f"werkzeug.test.Cookie.{name} is gone; cookie_jar.py uses it"
         )
+
+
+def test_simple_websocket_client_has_what_client_socket_py_uses():
+    # flask_realtime/client_socket.py subclasses simple_websocket.Client and
+    # sets up what its __init__ would, then runs Base's own machinery.
+    base = simple_websocket.ws.Base
+    for name in ("_thread", "_handle_events", "handshake", "close"):
+        assert callable(getattr(base, name, None)), (
+            f"simple_websocket.ws.Base.{name} is gone; client_socket.py uses it"
+        )
+    parameters = inspect.signature(base.__init__).parameters
+    for name in ("sock", "connection_type", "receive_bytes", "max_message_size"):
+        assert name in parameters, (
+            f"simple_websocket.ws.Base.__init__ lost {name!r}; client_socket.py"
+            " passes it"
+        )
+    source = inspect.getsource(simple_websocket.Client.handshake)
+    for attribute in ("self.host", "self.path", "self.extra_headeers"):
+        assert attribute in source, (
+            f"simple_websocket.Client.handshake no longer reads {attribute};"
+            " client_socket.py sets it"
+        )
