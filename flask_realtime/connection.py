@@ -43,7 +43,11 @@ def _nonblocking_socket(sock: t.Any) -> _socket.socket | None:
 
     gevent wraps the OS socket in ``_sock``; a TLS socket has no such
     non-blocking send, so its writes are left to the connection thread.
+    gevent's TLS socket also keeps an OS socket in ``_sock``: writing there
+    would send frames in clear, around TLS.
     """
+    if isinstance(sock, ssl.SSLSocket) or hasattr(sock, "_sslobj"):
+        return None
     inner = getattr(sock, "_sock", None)
     if isinstance(inner, _socket.socket):
         return inner
@@ -454,7 +458,12 @@ class Connection:
             self._closing = True
             code = int.from_bytes(frame[2:4], "big") if len(frame) >= 4 else 0
             self.close_code = code or CLOSE_NO_STATUS
-            self.closed_by_client = code != CLOSE_MESSAGE_TOO_BIG
+            # The client's close, which simple-websocket answers, has set its
+            # close_reason; an oversized message has not.
+            self.closed_by_client = not (
+                code == CLOSE_MESSAGE_TOO_BIG
+                and self._ws.close_reason == CLOSE_NO_STATUS
+            )
             self.close_reason = frame[4:].decode(errors="replace")
             self._client_close = frame
         self._wake.set()

@@ -67,7 +67,17 @@ class RealtimeCollector:
             value=stats["frames_delivered"],
         )
         yield _by_label(
-            "closes", "Accepted sockets that ended, by close code.", "code", stats
+            "closes",
+            "Accepted sockets the server closed, or whose connection was lost"
+            " (1006), by close code.",
+            "code",
+            stats,
+        )
+        yield _by_label(
+            "client_closes",
+            "Accepted sockets the client closed, by close code: 1000, 1001 or other.",
+            "code",
+            stats,
         )
         yield _by_label("refusals", "Sockets refused, by reason.", "reason", stats)
         listener = stats["listener"]

@@ -62,6 +62,7 @@ class Stats:
         self.pushes = 0
         self._lock = threading.Lock()
         self._closes: Counter[int] = Counter()
+        self._client_closes: Counter[str] = Counter()
         self._refusals: Counter[str] = Counter()
 
     def refused(self, reason: str, detail: str) -> None:
@@ -74,18 +75,30 @@ class Stats:
 
     def closed(self, connection: Connection) -> None:
         """Count the close of an accepted socket, and log it unless the
-        client closed cleanly (a page unload)."""
+        client closed cleanly (a page unload).
+
+        Codes the client chose are counted apart from the server's, and only
+        1000 and 1001 by their number: a client may pick any of about 2,000
+        codes, and must neither grow the counts nor pass for a server
+        failure (1011) or a rate limit (4029).
+        """
         code = connection.close_code or 0
+        by_client = connection.closed_by_client
         with self._lock:
-            self._closes[code] += 1
+            if by_client:
+                self._client_closes[str(code) if code in (1000, 1001) else "other"] += 1
+            else:
+                self._closes[code] += 1
         if connection.closed_cleanly:
             return
+        # The reason is quoted: a client's own words, or a server's that may
+        # carry a client's (simple-websocket's), are not ours to trust.
         reason = connection.close_reason
-        if connection.closed_by_client:
-            # The client's own words, quoted: they are not ours to trust.
-            reason = f"by the client: {reason!r}" if reason else "by the client"
+        if by_client:
+            logger.info("Socket closed by the client with %d (%r)", code, reason)
+            return
         level = logging.WARNING if code in WARNING_CLOSE_CODES else logging.INFO
-        logger.log(level, "Socket closed with %d (%s)", code, reason)
+        logger.log(level, "Socket closed with %d (%r)", code, reason)
 
     def snapshot(
         self, connections: t.Collection[Connection], backend: Backend
@@ -93,6 +106,7 @@ class Stats:
         """The dict :meth:`~flask_realtime.Realtime.stats` returns."""
         with self._lock:
             closes = {str(code): n for code, n in sorted(self._closes.items())}
+            client_closes = dict(sorted(self._client_closes.items()))
             refusals = dict(sorted(self._refusals.items()))
         return {
             "backend": None,
@@ -104,6 +118,7 @@ class Stats:
             "pushes": self.pushes,
             "frames_delivered": 0,
             "closes": closes,
+            "client_closes": client_closes,
             "refusals": refusals,
             "listener": None,
             **backend.stats(),

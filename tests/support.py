@@ -7,6 +7,7 @@ import http.cookiejar
 import json
 import re
 import socket
+import ssl
 import threading
 import time
 import typing as t
@@ -95,8 +96,13 @@ class Browser:
     def __init__(self, server_url: str) -> None:
         self.server_url = server_url
         self.cookies = http.cookiejar.CookieJar()
+        # A test server's TLS certificate is its own, self-signed.
+        self._tls = ssl.create_default_context()
+        self._tls.check_hostname = False
+        self._tls.verify_mode = ssl.CERT_NONE
         self._opener = urllib.request.build_opener(
-            urllib.request.HTTPCookieProcessor(self.cookies)
+            urllib.request.HTTPCookieProcessor(self.cookies),
+            urllib.request.HTTPSHandler(context=self._tls),
         )
         self._sockets: list[Socket] = []
 
@@ -157,7 +163,10 @@ class Browser:
         if query is None:
             query = f"socket_connection_id={connection_id}" if connection_id else ""
         ws = websocket.WebSocket(
-            sockopt=sockopt, enable_multithread=True, skip_utf8_validation=True
+            sockopt=sockopt,
+            sslopt={"context": self._tls},
+            enable_multithread=True,
+            skip_utf8_validation=True,
         )
         ws.connect(
             f"{ws_url}?{query}",

@@ -60,7 +60,7 @@ def test_a_scrape_reads_the_stats_of_the_moment(app, server, browser, registry):
     reason = (("reason", "connection_id"),)
     assert samples[("flask_realtime_refusals_total", reason)] == 1
     socket.close()
-    closed = ("flask_realtime_closes_total", (("code", "1000"),))
+    closed = ("flask_realtime_client_closes_total", (("code", "1000"),))
     samples = wait_for(lambda: (s := scrape(registry)).get(closed) == 1 and s)
     assert not any(name.startswith("flask_realtime_listener") for name, _ in samples)
 

@@ -60,6 +60,7 @@ def test_an_idle_process_reports_zeros_as_json(realtime):
         "pushes": 0,
         "frames_delivered": 0,
         "closes": {},
+        "client_closes": {},
         "refusals": {},
         "listener": None,
     }
@@ -163,16 +164,39 @@ def test_closes_are_counted_and_all_but_clean_ones_logged(browser, realtime, log
     leaving = browser.open("/?channel=leaving").connect()
     leaving.request("ping")
     leaving.close(4000)
-    expected = {"1000": 1, "1006": 1, "1009": 1, "4000": 1, "4002": 1, "4003": 1}
+    expected = {"1006": 1, "1009": 1, "4002": 1, "4003": 1}
     wait_for(lambda: realtime.stats()["closes"] == expected)
+    assert realtime.stats()["client_closes"] == {"1000": 1, "other": 1}
     lines = sorted((r.levelname, r.getMessage()) for r in logs())
     assert lines == [
-        ("INFO", "Socket closed with 1006 (connection lost)"),
-        ("INFO", "Socket closed with 4000 (by the client)"),
-        ("INFO", "Socket closed with 4002 (replaced by a newer socket)"),
-        ("INFO", "Socket closed with 4003 (session ended)"),
-        ("WARNING", "Socket closed with 1009 (Message is too big)"),
+        ("INFO", "Socket closed by the client with 4000 ('')"),
+        ("INFO", "Socket closed with 1006 ('connection lost')"),
+        ("INFO", "Socket closed with 4002 ('replaced by a newer socket')"),
+        ("INFO", "Socket closed with 4003 ('session ended')"),
+        ("WARNING", "Socket closed with 1009 ('Message is too big')"),
     ]
+
+
+def test_codes_a_client_picks_neither_grow_the_counts_nor_pass_for_ours(
+    browser, realtime, logs
+):
+    # A client may close with any of about 2,000 codes, with any reason: as
+    # a server failure (1011), a rate limit (4029), an oversized message
+    # (1009), with a forged log line in the reason.
+    forged = "x\n2026-12-01 CRITICAL flask_realtime: ADMIN PASSWORD RESET OK\x1b[0m"
+    codes = [1011, 4029, 1009, *range(3000, 3040)]
+    for code in codes:
+        socket = browser.open("/?channel=c").connect()
+        socket.request("ping")
+        socket.ws.close(status=code, reason=forged.encode(), timeout=5)
+    wait_for(lambda: sum(realtime.stats()["client_closes"].values()) == len(codes))
+    stats = realtime.stats()
+    assert stats["client_closes"] == {"other": len(codes)}
+    assert stats["closes"] == {}
+    records = logs()
+    assert {r.levelname for r in records} == {"INFO"}
+    for record in records:
+        assert "\n" not in record.getMessage() and "\x1b" not in record.getMessage()
 
 
 def test_no_log_line_holds_an_id_a_key_or_a_digest(app, browser, new_browser, logs):
@@ -219,7 +243,13 @@ def test_no_log_line_holds_an_id_a_key_or_a_digest(app, browser, new_browser, lo
     for ended in (by_key, second):
         ended.receive_close()
         ended.close()
-    wait_for(lambda: sum(realtime.stats()["closes"].values()) == 5)
+    wait_for(
+        lambda: (
+            sum(realtime.stats()["closes"].values())
+            + sum(realtime.stats()["client_closes"].values())
+            == 5
+        )
+    )
     records = logs()
     assert len(records) == 10
     for record in records:

@@ -1,6 +1,6 @@
 """The test app under gevent's own WSGIServer.
 
-``python -m tests.servers.pywsgi PORT``
+``python -m tests.servers.pywsgi PORT [CERTFILE KEYFILE]``
 """
 
 from gevent import monkey
@@ -14,4 +14,6 @@ from gevent.pywsgi import WSGIServer  # noqa: E402
 from .app import app  # noqa: E402
 
 if __name__ == "__main__":
-    WSGIServer(("127.0.0.1", int(sys.argv[1])), app).serve_forever()
+    # PORT [CERTFILE KEYFILE]: with a certificate, it speaks TLS itself.
+    tls = dict(zip(("certfile", "keyfile"), sys.argv[2:4], strict=False))
+    WSGIServer(("127.0.0.1", int(sys.argv[1])), app, **tls).serve_forever()

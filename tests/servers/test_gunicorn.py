@@ -14,6 +14,7 @@ import typing as t
 
 import pytest
 
+from ..conftest import require
 from ..redis_server import free_port
 from ..support import Browser
 
@@ -27,12 +28,18 @@ class Gunicorn:
     """The test app under gunicorn in its own process, on a free port."""
 
     def __init__(
-        self, worker: str, env: dict[str, str] | None = None, port: int | None = None
+        self,
+        worker: str,
+        env: dict[str, str] | None = None,
+        port: int | None = None,
+        certificate: tuple[str, str] | None = None,
     ) -> None:
         self.worker = worker
         self.env = env
         self.port = port or free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
+        #: The certificate and key files of a server that speaks TLS itself.
+        self.certificate = certificate
+        self.url = f"http{'s' if certificate else ''}://127.0.0.1:{self.port}"
         self.process = subprocess.Popen(
             self.command(),
             cwd=ROOT,
@@ -44,7 +51,9 @@ class Gunicorn:
         deadline = time.monotonic() + 30
         while True:
             try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=1):
+                with socket.create_connection(("127.0.0.1", self.port), timeout=1) as s:
+                    if certificate:  # else the server logs a failed handshake
+                        Browser(self.url)._tls.wrap_socket(s).close()
                     return
             except OSError:
                 if self.process.poll() is not None or time.monotonic() > deadline:
@@ -66,6 +75,11 @@ class Gunicorn:
             f"127.0.0.1:{self.port}",
             "--graceful-timeout",
             "2",
+            *(
+                ["--certfile", self.certificate[0], "--keyfile", self.certificate[1]]
+                if self.certificate
+                else []
+            ),
             "tests.servers.app:app",
         ]
 
@@ -95,7 +109,13 @@ class PyWSGI(Gunicorn):
         super().__init__(worker, **kwargs)
 
     def command(self) -> list[str]:
-        return [sys.executable, "-m", "tests.servers.pywsgi", str(self.port)]
+        return [
+            sys.executable,
+            "-m",
+            "tests.servers.pywsgi",
+            str(self.port),
+            *(self.certificate or ()),
+        ]
 
 
 @pytest.fixture(params=["gthread", "gevent", "pywsgi"])
@@ -181,3 +201,41 @@ def test_gevent_wsgiserver_without_monkey_patching_says_what_to_do():
 
     environ = {"SERVER_SOFTWARE": "gevent/24 Python/3.11", "wsgi.multithread": False}
     assert not _runs_requests_concurrently(environ)
+
+
+@pytest.fixture(scope="module")
+def certificate(tmp_path_factory):
+    """A self-signed certificate for 127.0.0.1, made with openssl."""
+    folder = tmp_path_factory.mktemp("tls")
+    cert, key = str(folder / "cert.pem"), str(folder / "key.pem")
+    try:
+        subprocess.run(
+            ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1"]
+            + ["-subj", "/CN=127.0.0.1", "-keyout", key, "-out", cert],
+            check=True,
+            capture_output=True,
+        )
+    except FileNotFoundError:
+        require("openssl (Debian's openssl package)")
+    return cert, key
+
+
+@pytest.mark.parametrize("worker", ["gthread", "gevent", "pywsgi"])
+def test_a_server_that_speaks_tls_itself_sends_pushes_inside_tls(worker, certificate):
+    # gevent's TLS socket holds the OS socket under it: frames written there
+    # went out in clear, and the client's TLS layer failed.
+    server = (
+        PyWSGI(certificate=certificate)
+        if worker == "pywsgi"
+        else Gunicorn(worker, certificate=certificate)
+    )
+    browser = Browser(server.url)
+    try:
+        socket_ = browser.open("/?channel=chat").connect()
+        assert socket_.request("ping")["body"] == "pong"
+        browser.request("/push", method="POST", data={"text": "hi", "channel": "chat"})
+        assert socket_.receive() == {"channel": "chat", "payload": {"text": "hi"}}
+    finally:
+        browser.close_all()
+        log = server.stop()
+    assert "Traceback" not in log, log
