@@ -58,6 +58,15 @@ def check_upgrade(state: AppState) -> None:
             description=f"The '{CONNECTION_ID_PARAM}' query parameter is missing"
             " or malformed.",
         )
+    if not _is_websocket_handshake():
+        # simple-websocket would fail on it with a 500 and a traceback, which
+        # anyone could fill the error log with.
+        state.stats.refused("handshake", "not a WebSocket version 13 handshake")
+        abort(
+            400,
+            description="Not a WebSocket handshake (RFC 6455): HTTP/1.1 with"
+            " 'Sec-WebSocket-Key' and 'Sec-WebSocket-Version: 13'.",
+        )
     positions = request.args.get(POSITIONS_PARAM)
     if positions is not None:
         try:
@@ -86,13 +95,29 @@ def _runs_requests_concurrently(environ: dict[str, t.Any]) -> bool:
     if environ.get("wsgi.multithread"):
         return True
     # gevent's WSGIServer says it is not multithreaded, yet runs each request
-    # in a greenlet of its own; the threads and waits of a socket cooperate
-    # only once threading and sockets are patched.
+    # in a greenlet of its own. A socket's threads, waits, sleeps and polls
+    # cooperate only once all of these are patched: one left blocking (a
+    # select.poll for a client that stops reading) stops the whole server.
     if not str(environ.get("SERVER_SOFTWARE", "")).startswith("gevent"):
         return False
     from gevent import monkey
 
-    return all(monkey.is_module_patched(name) for name in ("socket", "threading"))
+    return all(monkey.is_module_patched(name) for name in _GEVENT_PATCHED_MODULES)
+
+
+_GEVENT_PATCHED_MODULES = ("socket", "select", "thread", "threading", "time")
+
+
+def _is_websocket_handshake() -> bool:
+    # What wsproto checks before it answers; the Upgrade and Connection
+    # headers Werkzeug already checked to route the request here.
+    key = request.headers.get("Sec-WebSocket-Key", "")
+    return (
+        request.method == "GET"
+        and request.environ.get("SERVER_PROTOCOL") == "HTTP/1.1"
+        and request.headers.get("Sec-WebSocket-Version") == "13"
+        and 0 < len(key) <= 64
+    )
 
 
 def _origin_allowed(origin: str, allowed: frozenset[str]) -> bool:

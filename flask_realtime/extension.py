@@ -341,10 +341,13 @@ class Realtime:
           (a push to three channels counts three);
         - ``frames_delivered``: push frames written or queued to the
           sockets of this process, replays included;
-        - ``closes``: sockets that were accepted and then ended, by close
-          code (a string);
+        - ``closes``: sockets that were accepted and then closed by the
+          server, or whose connection was lost (1006), by close code (a
+          string);
+        - ``client_closes``: sockets the client closed, by close code:
+          ``"1000"``, ``"1001"`` or ``"other"`` (a client may pick any code);
         - ``refusals``: sockets refused, by reason (``origin``,
-          ``connection_id``, ``positions``, ``no_socket_key``,
+          ``handshake``, ``connection_id``, ``positions``, ``no_socket_key``,
           ``unknown_id``, ``draining``, ``backend_unavailable``);
         - ``listener``: on Redis, the pub/sub listener's ``state``
           (``"connected"``, ``"reconnecting"``, or ``"stopped"`` while the

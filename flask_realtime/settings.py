@@ -200,15 +200,27 @@ _NEVER_CALL_HEADERS = frozenset(
         "x-real-ip",
         "x-realtime-socket-key",
         "x-socket-connection-id",
+        # What proxies and CDNs set for the client's address or the URL.
+        "cf-connecting-ip",
+        "fastly-client-ip",
+        "true-client-ip",
+        "x-client-ip",
+        "x-cluster-client-ip",
+        "x-forwarded",
+        "x-host",
+        "x-original-url",
+        "x-rewrite-url",
     }
 )
 _NEVER_CALL_HEADER_PREFIXES = ("x-forwarded-", "sec-", "proxy-")
-_HEADER_NAME = re.compile(r"[A-Za-z0-9!#$%&'*+.^_`|~-]{1,64}\Z")
+# No "_": WSGI servers turn X_Forwarded_For and X-Forwarded-For into the
+# same environ key, so an underscore would alias a header the list refuses.
+_HEADER_NAME = re.compile(r"[A-Za-z0-9!#$%&'*+.^`|~-]{1,64}\Z")
 
 
 def _call_headers(config: t.Mapping[str, t.Any]) -> dict[str, str]:
     value = config["REALTIME_CALL_HEADERS"]
-    expected = "a list of header names such as ['X-CSRFToken']"
+    expected = "a list of header names without '_' such as ['X-CSRFToken']"
     if isinstance(value, str) or not isinstance(value, t.Iterable):
         _fail("REALTIME_CALL_HEADERS", value, expected)
     names: dict[str, str] = {}

@@ -32,6 +32,7 @@ logger = logging.getLogger("flask_realtime")
 #: before the handshake, a close code after it).
 REFUSALS = {
     "origin": 403,  # the Origin header is not allowed
+    "handshake": 400,  # not a WebSocket handshake simple-websocket can answer
     "connection_id": 400,  # the id is missing or malformed
     "positions": 400,  # the positions a reconnecting client sent are malformed
     "no_socket_key": 4001,  # the request carries no socket key

@@ -126,7 +126,19 @@ def test_socket_calls_can_be_exempted_with_is_socket_call(opened):
 
 @pytest.mark.parametrize(
     "value",
-    [["Cookie"], ["x-forwarded-host"], ["Sec-WebSocket-Key"], "X-CSRFToken", [""]],
+    [
+        ["Cookie"],
+        ["x-forwarded-host"],
+        ["Sec-WebSocket-Key"],
+        "X-CSRFToken",
+        [""],
+        # Aliases: WSGI gives X_Forwarded_For the environ key of X-Forwarded-For.
+        ["X_Forwarded_For"],
+        ["X-Realtime_Socket-Key"],
+        ["True-Client-IP"],
+        ["CF-Connecting-IP"],
+        ["X-Original-URL"],
+    ],
 )
 def test_headers_that_set_identity_cannot_be_allowed(value):
     with pytest.raises(ConfigurationError, match="REALTIME_CALL_HEADERS"):

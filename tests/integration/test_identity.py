@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 import time
 
 import pytest
@@ -250,3 +251,41 @@ def test_a_session_with_a_key_never_adopts_a_presented_one(browser, new_browser)
         None, query=f"socket_connection_id={api_id}&socket_key={key}"
     )
     assert socket.receive_close().code == 4001
+
+
+@pytest.mark.parametrize(
+    ("request_line", "headers"),
+    [
+        ("GET {path} HTTP/1.1", "Sec-WebSocket-Key: {key}\r\n"),  # no version
+        (
+            "GET {path} HTTP/1.1",
+            "Sec-WebSocket-Version: 8\r\nSec-WebSocket-Key: {key}\r\n",
+        ),
+        ("GET {path} HTTP/1.1", "Sec-WebSocket-Version: 13\r\n"),  # no key
+        (
+            "GET {path} HTTP/1.0",
+            "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: {key}\r\n",
+        ),
+    ],
+)
+def test_a_malformed_handshake_with_a_good_id_is_a_400_not_a_500(
+    server, browser, caplog, request_line, headers
+):
+    # simple-websocket failed on these with a 500 and a traceback in the log,
+    # which any client could fill the error log with.
+    page = browser.open("/")
+    path = f"/_realtime?socket_connection_id={page.connection_id}"
+    with socket.create_connection(("127.0.0.1", server.port), timeout=10) as raw:
+        raw.sendall(
+            (
+                request_line.format(path=path) + "\r\n"
+                f"Host: 127.0.0.1:{server.port}\r\n"
+                "Upgrade: websocket\r\nConnection: Upgrade\r\n"
+                + headers.format(key="dGhlIHNhbXBsZSBub25jZQ==")
+                + f"Cookie: {browser.cookie_header()}\r\n\r\n"
+            ).encode()
+        )
+        answer = raw.recv(4096)
+    assert answer.split(b"\r\n", 1)[0].split(b" ")[1] == b"400", answer
+    assert not [r for r in caplog.records if r.exc_info]
+    assert browser.open("/").connect().request("ping")["body"] == "pong"

@@ -132,13 +132,21 @@ def test_a_bad_pool_in_the_url_is_a_configuration_error(query, message):
     assert "app:***@127.0.0.1" in str(info.value)
 
 
-def test_an_unreachable_redis_is_named_without_its_password():
-    backend = new_backend(f"redis://:hunter2@127.0.0.1:{free_port()}/0")
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        ("redis://:hunter2@127.0.0.1:{port}/0", "redis://:***@127.0.0.1"),
+        ("redis://127.0.0.1:{port}/0?password=hunter2", "/0?password=***"),
+        ("unix:///nonexistent/redis.sock?db=0&password=hunter2", "&password=***"),
+    ],
+)
+def test_an_unreachable_redis_is_named_without_its_password(url, shown):
+    backend = new_backend(url.format(port=free_port()))
     with pytest.raises(BackendUnavailable) as info:
         backend.issue("d")
     backend.close()
     assert "hunter2" not in str(info.value)
-    assert "redis://:***@127.0.0.1" in str(info.value)
+    assert shown in str(info.value)
 
 
 def test_a_worker_pushes_without_starting_a_listener(redis_server):

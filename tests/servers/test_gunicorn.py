@@ -203,6 +203,26 @@ def test_gevent_wsgiserver_without_monkey_patching_says_what_to_do():
     assert not _runs_requests_concurrently(environ)
 
 
+@pytest.mark.parametrize(
+    ("patched", "accepted"),
+    [
+        ({"socket", "threading"}, False),  # select.poll would block the server
+        ({"socket", "select", "thread", "threading"}, False),
+        ({"socket", "select", "thread", "threading", "time"}, True),
+    ],
+)
+def test_gevent_wsgiserver_needs_everything_a_socket_waits_on_patched(
+    monkeypatch, patched, accepted
+):
+    from gevent import monkey
+
+    from flask_realtime.endpoint import _runs_requests_concurrently
+
+    monkeypatch.setattr(monkey, "is_module_patched", lambda name: name in patched)
+    environ = {"SERVER_SOFTWARE": "gevent/24 Python/3.11", "wsgi.multithread": False}
+    assert _runs_requests_concurrently(environ) is accepted
+
+
 @pytest.fixture(scope="module")
 def certificate(tmp_path_factory):
     """A self-signed certificate for 127.0.0.1, made with openssl."""

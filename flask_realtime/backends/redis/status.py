@@ -27,7 +27,10 @@ def read(client: redis.Redis, prefix: str) -> dict[str, t.Any]:
         pipe = client.pipeline(transaction=False)
         for key in keys:
             pipe.hmget(key, "issued", "owner", "attached")
-        for issued, owner, attached in pipe.execute():
+        for record in pipe.execute(raise_on_error=False):
+            if isinstance(record, Exception):
+                continue  # a key of the prefix that is not ours (WRONGTYPE)
+            issued, owner, attached = record
             if issued is None:
                 continue  # expired between the scan and the read
             if owner is not None:
