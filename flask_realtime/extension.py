@@ -260,21 +260,39 @@ class Realtime:
 
         return RealtimeTestClient(self._state(self._app(app)), app, flask_test_client)
 
-    def push(self, message: t.Any, *channels: str, app: Flask | None = None) -> None:
+    def push(
+        self,
+        message: t.Any,
+        *channels: str,
+        exclude: PageSocket | str | t.Collection[PageSocket | str] | None = None,
+        app: Flask | None = None,
+    ) -> None:
         """Push a message to every socket subscribed to any of the channels.
 
         Works anywhere: in a request, in a background thread, outside any
         application context. Outside one, the application is the one this
         instance is registered on (pass ``app`` if there are several).
 
+        .. code-block:: python
+
+            # Everyone in the room but the page that sent the message:
+            realtime.push(message, f"room:{room}", exclude=g.socket)
+
         :param message: anything the application's JSON provider can encode,
             as for :func:`flask.jsonify`.
         :param channels: one or more channel names.
-        :raises TypeError: if no channel is given, a name is not a string, or
-            the message cannot be encoded as JSON.
+        :param exclude: sockets that do not get this push, in any process,
+            nor in a replay after they reconnect: a page socket
+            (``g.socket``), a connection id, or a list of them.
+        :raises TypeError: if no channel is given, a name is not a string,
+            ``exclude`` names something else, or the message cannot be
+            encoded as JSON.
+
+        .. versionchanged:: 0.1
+            The ``exclude`` parameter.
         """
         app = self._app(app)
-        self._states[app].push(app, message, channels)
+        self._states[app].push(app, message, channels, exclude)
 
     def disconnect(self, *channels: str, app: Flask | None = None) -> None:
         """End every socket subscribed to any of the channels, in every

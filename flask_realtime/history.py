@@ -18,6 +18,9 @@ import typing as t
 
 from . import frames
 
+if t.TYPE_CHECKING:
+    from .pushing import Excluded
+
 
 def new_epoch() -> str:
     return secrets.token_urlsafe(6)
@@ -61,14 +64,31 @@ class Replay:
     gap: bool
     #: The position the client has once the replay is sent.
     position: str
+    #: The connection ids each frame was pushed without, by index; only for
+    #: frames pushed with ``exclude``.
+    excluded: dict[int, Excluded] = dataclasses.field(default_factory=dict)
+
+    def frames_for(self, connection_id: str) -> list[bytes]:
+        """The frames for one connection: a push that excluded it stays
+        excluded in its replay."""
+        if not self.excluded:
+            return self.frames
+        return [
+            frame
+            for i, frame in enumerate(self.frames)
+            if connection_id not in self.excluded.get(i, ())
+        ]
 
 
 def replay(
-    since: str, epoch: str, seq: int, entries: t.Sequence[tuple[int, bytes]]
+    since: str,
+    epoch: str,
+    seq: int,
+    entries: t.Sequence[tuple[int, bytes, Excluded]],
 ) -> Replay:
     """Work out the replay after ``since`` from a channel's state: its epoch,
-    its last seq and the entries ``(seq, frame)`` its history still holds,
-    oldest first."""
+    its last seq and the entries ``(seq, frame, excluded)`` its history still
+    holds, oldest first."""
     current = f"{epoch}:{seq}"
     parsed = parse_position(since)
     if parsed is None or parsed[0] != epoch or parsed[1] > seq:
@@ -79,7 +99,13 @@ def replay(
     oldest = entries[0][0] if entries else seq + 1
     if after + 1 < oldest:
         return Replay([], gap=True, position=current)
-    return Replay([f for s, f in entries if s > after], gap=False, position=current)
+    newer = [(frame, excluded) for s, frame, excluded in entries if s > after]
+    return Replay(
+        [frame for frame, _ in newer],
+        gap=False,
+        position=current,
+        excluded={i: excluded for i, (_, excluded) in enumerate(newer) if excluded},
+    )
 
 
 def not_before(position: str, floor: str) -> str:

@@ -61,10 +61,17 @@ class PageSocket:
             self._app, connection_id=self._connection_id, channels=names
         )
 
-    def push(self, message: t.Any, *channels: str) -> None:
-        """Push a message to every subscriber of the channels; the same as
-        :meth:`Realtime.push <flask_realtime.Realtime.push>`."""
-        self._state.push(self._app, message, channels)
+    def push(
+        self,
+        message: t.Any,
+        *channels: str,
+        exclude: PageSocket | str | t.Collection[PageSocket | str] | None = None,
+    ) -> None:
+        """Push a message to every subscriber of the channels but those in
+        ``exclude``; the same as :meth:`Realtime.push
+        <flask_realtime.Realtime.push>`. ``g.socket.push(message, room,
+        exclude=g.socket)`` reaches everyone in the room but this page."""
+        self._state.push(self._app, message, channels, exclude)
 
     def _adopt(self, connection_id: str, digest: str) -> None:
         """Bind to an id already checked, as the socket endpoint does."""

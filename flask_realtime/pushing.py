@@ -28,6 +28,38 @@ def check_channels(channels: tuple[t.Any, ...], caller: str) -> tuple[str, ...]:
     return channels
 
 
+#: Connection ids left out of a push; empty for most pushes.
+Excluded = frozenset[str]
+NOBODY: Excluded = frozenset()
+
+
+def check_exclude(exclude: t.Any) -> Excluded:
+    """The connection ids ``exclude`` names: a page socket (``g.socket``), a
+    connection id, or a list, tuple or set of either. A page socket without
+    an id yet names nobody."""
+    from .identity import is_valid_connection_id
+    from .page_socket import PageSocket
+
+    if exclude is None:
+        return NOBODY
+    items = (
+        exclude if isinstance(exclude, (list, tuple, set, frozenset)) else (exclude,)
+    )
+    ids = set()
+    for item in items:
+        if isinstance(item, PageSocket):
+            if item._connection_id is not None:
+                ids.add(item._connection_id)
+        elif is_valid_connection_id(item):
+            ids.add(item)
+        else:
+            raise TypeError(
+                "push(exclude=...) takes a page socket (g.socket), a connection"
+                f" id, or a list of them, got {type(item).__name__} {item!r:.80}."
+            )
+    return frozenset(ids)
+
+
 def encode_heads(
     dumps: t.Callable[..., str], message: t.Any, channels: tuple[str, ...]
 ) -> list[tuple[str, bytes]]:

@@ -10,6 +10,7 @@ from . import identity
 from .backends import create_backend
 from .protocol import CLOSE_SERVICE_RESTART
 from .pushing import check_channels
+from .pushing import check_exclude
 from .pushing import encode_heads
 from .ratelimit import RateLimits
 from .settings import Settings
@@ -43,10 +44,17 @@ class AppState:
         self._drain_lock = threading.Lock()
         self._drained = False
 
-    def push(self, app: Flask, message: t.Any, channels: tuple[t.Any, ...]) -> None:
+    def push(
+        self,
+        app: Flask,
+        message: t.Any,
+        channels: tuple[t.Any, ...],
+        exclude: t.Any = None,
+    ) -> None:
         names = check_channels(channels, "push")
+        excluded = check_exclude(exclude)
         for channel, head in encode_heads(app.json.dumps, message, names):
-            self.backend.publish(channel, head)
+            self.backend.publish(channel, head, excluded)
             self.stats.pushes += 1
         if message_pushed.receivers:
             message_pushed.send(app, message=message, channels=names)

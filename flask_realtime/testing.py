@@ -35,7 +35,8 @@ _CONNECTION_ID = re.compile(rb'data-socket-connection-id="([^"]+)"')
 class _TestConnection:
     """Takes the place of a WebSocket: keeps what the server writes."""
 
-    def __init__(self) -> None:
+    def __init__(self, connection_id: str) -> None:
+        self.connection_id = connection_id
         self.lock = threading.Lock()
         self.pushes: list[dict[str, t.Any]] = []
         self.replies: list[dict[str, t.Any]] = []
@@ -132,7 +133,7 @@ class RealtimeTestClient:
         if key is None:
             raise ConnectionIdRefused(connection_id)
         digest = identity.digest(key, connection_id)
-        connection = _TestConnection()
+        connection = _TestConnection(connection_id)
         replaced = self._state.backend.attach(digest, connection)  # type: ignore[arg-type]
         if replaced is not None:
             replaced.close(CLOSE_REPLACED, "replaced by a newer socket")

@@ -57,7 +57,17 @@ def create_app(**config: t.Any) -> Flask:
 
     @app.post("/push")
     def push() -> tuple[str, int]:
-        g.socket.push({"text": request.form["text"]}, *request.form.getlist("channel"))
+        g.socket.push(
+            {"text": request.form["text"]},
+            *request.form.getlist("channel"),
+            exclude=request.form.getlist("exclude") or None,
+        )
+        return "", 204
+
+    @app.post("/say-to-others")
+    def say_to_others() -> tuple[str, int]:
+        # The chat pattern: everyone in the room but the page that said it.
+        g.socket.push({"said": request.json["text"]}, "chat", exclude=g.socket)
         return "", 204
 
     return app

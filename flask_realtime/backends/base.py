@@ -5,6 +5,8 @@ from __future__ import annotations
 import typing as t
 
 from ..history import not_before
+from ..pushing import Excluded
+from ..pushing import NOBODY
 
 if t.TYPE_CHECKING:
     from ..connection import Connection
@@ -67,10 +69,11 @@ class Backend:
         Does nothing if another connection has replaced it."""
         raise NotImplementedError
 
-    def publish(self, channel: str, head: bytes) -> None:
+    def publish(self, channel: str, head: bytes, excluded: Excluded = NOBODY) -> None:
         """Give a push to ``channel`` the channel's next position, keep it in
-        the channel's history and deliver it to every subscriber. ``head`` is
-        the envelope begun by :func:`~flask_realtime.pushing.encode_heads`."""
+        the channel's history and deliver it to every subscriber but the
+        connection ids in ``excluded``, now and in replays. ``head`` is the
+        envelope begun by :func:`~flask_realtime.pushing.encode_heads`."""
         raise NotImplementedError
 
     def disconnect(

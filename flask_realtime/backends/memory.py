@@ -17,6 +17,8 @@ from ..history import Replay
 from ..history import replay
 from ..hub import LocalHub
 from ..protocol import CLOSE_SESSION_ENDED
+from ..pushing import Excluded
+from ..pushing import NOBODY
 from .base import Backend
 from .base import replay_plan
 
@@ -42,7 +44,9 @@ class _ChannelLog:
     epoch: str
     touched: float
     seq: int = 0
-    entries: deque[tuple[int, float, bytes]] = dataclasses.field(default_factory=deque)
+    entries: deque[tuple[int, float, bytes, Excluded]] = dataclasses.field(
+        default_factory=deque
+    )
 
 
 class MemoryBackend(Backend):
@@ -171,7 +175,7 @@ class MemoryBackend(Backend):
         for connection in ended:
             connection.close(CLOSE_SESSION_ENDED, "session ended")
 
-    def publish(self, channel: str, head: bytes) -> None:
+    def publish(self, channel: str, head: bytes, excluded: Excluded = NOBODY) -> None:
         with self._push_lock:
             now = monotonic()
             log = self._log(channel, now)
@@ -179,10 +183,10 @@ class MemoryBackend(Backend):
             position = f"{log.epoch}:{log.seq}"
             frame = frame_with_position(head, position)
             if self._history_size:
-                log.entries.append((log.seq, now, frame))
+                log.entries.append((log.seq, now, frame, excluded))
                 if len(log.entries) > self._history_size:
                     log.entries.popleft()
-            self.hub.deliver(channel, position, frame)
+            self.hub.deliver(channel, position, frame, excluded)
 
     def _position(self, channel: str) -> str:
         with self._push_lock:
@@ -192,7 +196,9 @@ class MemoryBackend(Backend):
     def _replay(self, channel: str, since: str) -> Replay:
         with self._push_lock:
             log = self._log(channel, monotonic())
-            entries = [(seq, frame) for seq, _, frame in log.entries]
+            entries = [
+                (seq, frame, excluded) for seq, _, frame, excluded in log.entries
+            ]
             return replay(since, log.epoch, log.seq, entries)
 
     def _log(self, channel: str, now: float) -> _ChannelLog:

@@ -16,7 +16,8 @@ from ..support import wait_for
 
 
 class FakeConnection:
-    def __init__(self) -> None:
+    def __init__(self, connection_id: str = "fake-connection-id") -> None:
+        self.connection_id = connection_id
         self.messages: list[dict] = []
         self.closed: list[int] = []
 
@@ -453,3 +454,38 @@ def test_positions_cannot_reach_back_past_the_subscription(make_backend):
     wait_for(lambda: len(again.frames) == 2)
     assert again.frames == [("a", 4), ("a", 5)]
     backend.detach("d", again, forget=True)
+
+
+def test_a_push_with_exclude_skips_those_sockets_live_and_in_replays(make_backend):
+    # Two backends: on Redis, the pushing process is not the one holding the
+    # sockets, and exclusions must travel with the push.
+    backend = make_backend()
+    pusher = make_backend() if make_backend.server is not None else backend
+    sender = FakeConnection("sender-page-id-1")
+    other = FakeConnection("other-page-id-2")
+    for digest, connection in (("s", sender), ("o", other)):
+        backend.issue(digest)
+        backend.subscribe(digest, ["a"])
+        backend.attach(digest, connection)
+    pusher.publish("a", frame(1), frozenset({"sender-page-id-1"}))
+    pusher.publish("a", frame(2))
+    wait_for(lambda: len(other.frames) == 2 and sender.frames)
+    assert other.frames == [("a", 1), ("a", 2)]
+    assert sender.frames == [("a", 2)]
+    # Both drop before push 3, which excludes the sender, and reconnect: the
+    # sender's replay holds push 4 but not push 3; the other's holds both.
+    positions = sender.positions()
+    backend.detach("s", sender, forget=False)
+    backend.detach("o", other, forget=False)
+    pusher.publish("a", frame(3), frozenset({"sender-page-id-1", "some-other-id"}))
+    pusher.publish("a", frame(4))
+    sender_again = FakeConnection("sender-page-id-1")
+    other_again = FakeConnection("other-page-id-2")
+    backend.attach("s", sender_again, positions)
+    backend.attach("o", other_again, positions)
+    pusher.publish("a", frame(5))
+    wait_for(lambda: len(sender_again.frames) == 2 and len(other_again.frames) == 3)
+    assert sender_again.frames == [("a", 4), ("a", 5)]
+    assert other_again.frames == [("a", 3), ("a", 4), ("a", 5)]
+    backend.detach("s", sender_again, forget=True)
+    backend.detach("o", other_again, forget=True)

@@ -167,8 +167,10 @@ def test_closes_are_counted_and_all_but_clean_ones_logged(browser, realtime, log
     expected = {"1006": 1, "1009": 1, "4002": 1, "4003": 1}
     by_client = {"1000": 1, "other": 1}
     wait_for(
-        lambda: realtime.stats()["closes"] == expected
-        and realtime.stats()["client_closes"] == by_client
+        lambda: (
+            realtime.stats()["closes"] == expected
+            and realtime.stats()["client_closes"] == by_client
+        )
     )
     lines = sorted((r.levelname, r.getMessage()) for r in logs())
     assert lines == [

@@ -93,6 +93,48 @@ def test_pages_sockets_and_pushes_span_processes(processes, redis_server):
             s.close()
 
 
+def test_a_page_that_speaks_is_left_out_on_every_process(processes):
+    # Alice's socket is on B, Bob's on A; Alice's page calls a route over her
+    # socket (on B) that pushes to the room without her, and a request on A
+    # pushes without Bob.
+    a, b = processes
+    alice, bob = Browser(a.url), Browser(b.url)
+    sockets = []
+    try:
+        alice_page = alice.open("/?channel=chat")
+        alice_socket = on(b, alice).connect(alice_page.connection_id)
+        bob_page = bob.open("/?channel=chat")
+        bob_socket = on(a, bob).connect(bob_page.connection_id)
+        sockets = [alice_socket, bob_socket]
+        for s in sockets:
+            s.request("ping")
+        said = alice_socket.request(
+            "call-route", uri="/say-to-others", method="POST", input={"text": "hi"}
+        )
+        assert said["status"] == 204
+        alice.request(
+            "/push",
+            method="POST",
+            data={
+                "text": "not Bob",
+                "channel": "chat",
+                "exclude": bob_page.connection_id,
+            },
+        )
+        alice.request("/push", method="POST", data={"text": "all", "channel": "chat"})
+        assert [bob_socket.receive()["payload"] for _ in range(2)] == [
+            {"said": "hi"},
+            {"text": "all"},
+        ]
+        assert [alice_socket.receive()["payload"] for _ in range(2)] == [
+            {"text": "not Bob"},
+            {"text": "all"},
+        ]
+    finally:
+        for s in sockets:
+            s.close()
+
+
 def test_a_request_on_one_process_subscribes_a_socket_on_another(processes):
     a, b = processes
     browser = Browser(a.url)

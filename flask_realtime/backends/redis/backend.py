@@ -50,6 +50,8 @@ from ...hub import LocalHub
 from ...protocol import CLOSE_REPLACED
 from ...protocol import CLOSE_SERVICE_RESTART
 from ...protocol import CLOSE_SESSION_ENDED
+from ...pushing import Excluded
+from ...pushing import NOBODY
 from ..base import Backend
 from ..base import replay_plan
 from . import status
@@ -367,8 +369,12 @@ class RedisBackend(Listener, Backend):
         entries = []
         for item in raw:
             number, at, frame = item.split(b" ", 2)
+            excluded = NOBODY
+            if frame.startswith(b"x"):  # see scripts.PUBLISH
+                ids, frame = frame[1:].split(b" ", 1)
+                excluded = frozenset(ids.decode().split(","))
             if now - int(at) <= self._history_ttl_ms:
-                entries.append((int(number), frame))
+                entries.append((int(number), frame, excluded))
         return replay(position, epoch, seq, entries)
 
     def detach(self, digest: str, connection: Connection, *, forget: bool) -> None:
@@ -395,7 +401,7 @@ class RedisBackend(Listener, Backend):
             # waiting: the key's lease runs out by itself.
             logger.warning("A socket's state in Redis will expire: %s", e)
 
-    def publish(self, channel: str, head: bytes) -> None:
+    def publish(self, channel: str, head: bytes, excluded: Excluded = NOBODY) -> None:
         keys = [self._position_key(channel), self._history_key(channel)]
         args: list[bytes | str | int] = [
             head,
@@ -403,6 +409,7 @@ class RedisBackend(Listener, Backend):
             self._history_ttl_ms,
             self._history_size,
             self._channel(channel),
+            ",".join(excluded),  # connection ids hold no ","
         ]
         self._call("push", lambda: self._publish(keys=keys, args=args))
 

@@ -31,6 +31,8 @@ from ...history import is_after
 from ...history import new_epoch
 from ...history import Replay
 from ...protocol import CLOSE_REPLACED
+from ...pushing import Excluded
+from ...pushing import NOBODY
 from .connect import REDIS_ERRORS
 
 if t.TYPE_CHECKING:
@@ -312,10 +314,16 @@ class Listener:
         channel_prefix = self._channel("").encode()
         if kind == "message" and channel.startswith(channel_prefix):
             data, name = message["data"], channel[len(channel_prefix) :].decode()
-            position, _, frame = data.partition(b"\n")
+            head, _, frame = data.partition(b"\n")
+            position, _, excluded = head.partition(b" x")  # see scripts.PUBLISH
             if not frames.is_text_frame(frame):
                 raise ValueError("not a text frame")
-            self._deliver(name, position.decode(), frame)
+            self._deliver(
+                name,
+                position.decode(),
+                frame,
+                frozenset(excluded.decode().split(",")) if excluded else NOBODY,
+            )
         elif kind == "message":
             self._on_control(json.loads(message["data"]))
         elif kind == "subscribe":
@@ -330,12 +338,14 @@ class Listener:
                     self._confirm.notify_all()
                 self._send_acks()
 
-    def _deliver(self, channel: str, position: str, frame: bytes) -> None:
+    def _deliver(
+        self, channel: str, position: str, frame: bytes, excluded: Excluded
+    ) -> None:
         last = self._caught_up.get(channel)
         if last and not is_after(position, last):
             return  # a catch-up delivered it already
         self._caught_up[channel] = position
-        self.hub.deliver(channel, position, frame)
+        self.hub.deliver(channel, position, frame, excluded)
 
     def _catch_up(self, channel: str) -> None:
         """Deliver what was pushed to a channel while the listener was away,
@@ -353,8 +363,9 @@ class Listener:
             gap = gap_frame(json.dumps(channel).encode(), replay.position)
             self.hub.deliver(channel, replay.position, gap)
         else:
-            for frame in replay.frames:
-                self.hub.deliver(channel, _position_in(frame), frame)
+            for i, frame in enumerate(replay.frames):
+                excluded = replay.excluded.get(i, NOBODY)
+                self.hub.deliver(channel, _position_in(frame), frame, excluded)
         self._caught_up[channel] = replay.position
 
     def _renew_leases(self) -> None:

@@ -170,9 +170,12 @@ return connected
 """
 
 # KEYS: position hash, history list. ARGV: envelope head, a new epoch,
-# history TTL (ms), history size, pub/sub channel. Positions are given, the
-# frame built, kept and published in one step, so every subscriber, here or
-# replaying later, sees a channel's pushes in one order.
+# history TTL (ms), history size, pub/sub channel, excluded connection ids
+# (comma-separated, usually ""). Positions are given, the frame built, kept
+# and published in one step, so every subscriber, here or replaying later,
+# sees a channel's pushes in one order. A push with exclusions carries them
+# as "x<ids> " before its frame in history and before the newline in the
+# published message; frames start with byte 129, never "x".
 PUBLISH = """
 local epoch = redis.call('HGET', KEYS[1], 'epoch')
 if not epoch then
@@ -197,11 +200,19 @@ local frame = header .. text
 if tonumber(ARGV[4]) > 0 then
   local t = redis.call('TIME')
   local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-  redis.call('RPUSH', KEYS[2], seq .. ' ' .. now .. ' ' .. frame)
+  local excluded = ''
+  if ARGV[6] ~= '' then
+    excluded = 'x' .. ARGV[6] .. ' '
+  end
+  redis.call('RPUSH', KEYS[2], seq .. ' ' .. now .. ' ' .. excluded .. frame)
   redis.call('LTRIM', KEYS[2], -tonumber(ARGV[4]), -1)
   redis.call('PEXPIRE', KEYS[2], ARGV[3])
 end
-redis.call('PUBLISH', ARGV[5], position .. '\\n' .. frame)
+local published = position
+if ARGV[6] ~= '' then
+  published = position .. ' x' .. ARGV[6]
+end
+redis.call('PUBLISH', ARGV[5], published .. '\\n' .. frame)
 return position
 """
 
