@@ -294,6 +294,47 @@ class Realtime:
         app = self._app(app)
         self._states[app].push(app, message, channels, exclude)
 
+    def listen(
+        self,
+        channel: str,
+        function: t.Callable[[t.Any], object],
+        *,
+        app: Flask | None = None,
+    ) -> t.Callable[[], None]:
+        """Call ``function(payload)`` in this process for every push to
+        ``channel``, from any process: on ``memory://`` this process's
+        pushes, on Redis every process's. Returns a function that stops
+        listening.
+
+        .. code-block:: python
+
+            def forget_cached(payload):
+                cache.delete(payload["key"])
+
+            stop = realtime.listen("cache-invalidations", forget_cached)
+
+        The functions run one at a time, in the order the pushes came, on a
+        thread of their own, outside any application context (use
+        ``app.app_context()`` inside if needed). One that raises is logged,
+        and delivery goes on, to sockets and to the other functions. A
+        function that takes long delays the others, never a socket; past
+        10,000 pushes waiting, new ones are dropped with a warning.
+
+        This is a channel between the app's processes, not a job queue: each
+        push reaches each listening process at most once, while it listens.
+        Nothing is replayed, nor kept for a process that was down, and a
+        push reaches every listening process, not one of them. For work that
+        must be done once and survive a restart, use a job queue.
+
+        :raises TypeError: if the channel is not a string, or ``function``
+            is not callable.
+        :raises ~flask_realtime.BackendUnavailable: if Redis is.
+
+        .. versionadded:: 0.1
+        """
+        app = self._app(app)
+        return self._states[app].listen(channel, function)
+
     def disconnect(self, *channels: str, app: Flask | None = None) -> None:
         """End every socket subscribed to any of the channels, in every
         process: each is closed with code 4003 (session ended) and its id is

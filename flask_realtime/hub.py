@@ -12,8 +12,14 @@ from .history import Replay
 from .pushing import Excluded
 from .pushing import NOBODY
 
-if t.TYPE_CHECKING:
-    from .connection import Connection
+
+class Subscriber(t.Protocol):
+    """What the hub delivers to: a socket's :class:`Connection`, or a
+    function of this process that listens to a channel."""
+
+    connection_id: str
+
+    def send_frame(self, frame: bytes) -> None: ...
 
 
 class LocalHub:
@@ -34,19 +40,19 @@ class LocalHub:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         # Dicts rather than sets: they keep subscribers in the order they came.
-        self._channels: dict[str, dict[Connection, None]] = {}
-        self._held: dict[Connection, list[tuple[str, str, bytes]]] = {}
+        self._channels: dict[str, dict[Subscriber, None]] = {}
+        self._held: dict[Subscriber, list[tuple[str, str, bytes]]] = {}
         # After a catch-up, the position each channel resumed from, until a
         # newer frame passes: with Redis, frames of an earlier subscription
         # may still be on their way, and must not arrive twice.
-        self._floors: dict[Connection, dict[str, str]] = {}
+        self._floors: dict[Subscriber, dict[str, str]] = {}
         #: Frames handed to connections, replays included (for stats). It
         #: changes under the lock, so it needs no lock of its own.
         self.delivered = 0
 
     def add(
         self,
-        connection: Connection,
+        connection: Subscriber,
         channels: t.Iterable[str],
         *,
         catch_up: bool = False,
@@ -65,7 +71,7 @@ class LocalHub:
                 subscribers[connection] = None
         return opened
 
-    def remove(self, connection: Connection, channels: t.Iterable[str]) -> list[str]:
+    def remove(self, connection: Subscriber, channels: t.Iterable[str]) -> list[str]:
         """Unsubscribe a connection; returns the channels left without any
         local subscriber."""
         emptied = []
@@ -118,8 +124,8 @@ class LocalHub:
 
     def _stale(
         self,
-        floors: dict[Connection, dict[str, str]],
-        connection: Connection,
+        floors: dict[Subscriber, dict[str, str]],
+        connection: Subscriber,
         channel: str,
         position: str,
     ) -> bool:
@@ -134,7 +140,7 @@ class LocalHub:
         return False
 
     def finish_catch_up(
-        self, connection: Connection, replays: t.Mapping[str, Replay]
+        self, connection: Subscriber, replays: t.Mapping[str, Replay]
     ) -> None:
         """Send each channel's replay (or gap), then the frames held back
         that are newer than it, and deliver live from now on."""

@@ -8,6 +8,9 @@ import typing as t
 
 from . import identity
 from .backends import create_backend
+from .instance_listeners import Dispatcher
+from .instance_listeners import InstanceListener
+from .instance_listeners import ListenerFunction
 from .protocol import CLOSE_SERVICE_RESTART
 from .pushing import check_channels
 from .pushing import check_exclude
@@ -37,6 +40,8 @@ class AppState:
         #: Each connection id's message bucket, kept across reconnects.
         self.rate_limits = RateLimits(settings.message_rate, settings.message_burst)
         self.stats = Stats()
+        #: Runs the functions of realtime.listen(), off the delivery path.
+        self.listen_dispatcher = Dispatcher()
         #: Whether this process is draining: new sockets are closed at once.
         self.draining = False
         self._live: set[Connection] = set()
@@ -105,6 +110,24 @@ class AppState:
                 )
                 return
         self.backend.close()
+
+    def listen(self, channel: str, function: ListenerFunction) -> t.Callable[[], None]:
+        (name,) = check_channels((channel,), "listen")
+        if not callable(function):
+            raise TypeError(
+                f"listen() takes a function to call, got {type(function).__name__}."
+            )
+        listener = InstanceListener(function, self.listen_dispatcher)
+        self.backend.listen(name, listener)
+        stopped = False
+
+        def stop() -> None:
+            nonlocal stopped
+            if not stopped:
+                stopped = True
+                self.backend.unlisten(name, listener)
+
+        return stop
 
     def disconnect(self, channels: tuple[t.Any, ...]) -> None:
         self.backend.disconnect(channels=check_channels(channels, "disconnect"))

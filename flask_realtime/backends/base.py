@@ -10,6 +10,7 @@ from ..pushing import NOBODY
 
 if t.TYPE_CHECKING:
     from ..connection import Connection
+    from ..instance_listeners import InstanceListener
 
 
 class Backend:
@@ -74,6 +75,14 @@ class Backend:
         the channel's history and deliver it to every subscriber but the
         connection ids in ``excluded``, now and in replays. ``head`` is the
         envelope begun by :func:`~flask_realtime.pushing.encode_heads`."""
+        raise NotImplementedError
+
+    def listen(self, channel: str, listener: InstanceListener) -> None:
+        """Have ``listener`` receive the channel's pushes in this process,
+        whichever process makes them, until :meth:`unlisten`."""
+        raise NotImplementedError
+
+    def unlisten(self, channel: str, listener: InstanceListener) -> None:
         raise NotImplementedError
 
     def disconnect(

@@ -24,6 +24,7 @@ from .base import replay_plan
 
 if t.TYPE_CHECKING:
     from ..connection import Connection
+    from ..instance_listeners import InstanceListener
 
 
 @dataclasses.dataclass
@@ -155,6 +156,12 @@ class MemoryBackend(Backend):
             else:
                 self._expire_later(digest, now + self._disconnect_grace)
             self._sweep(now)
+
+    def listen(self, channel: str, listener: InstanceListener) -> None:
+        self.hub.add(listener, [channel])
+
+    def unlisten(self, channel: str, listener: InstanceListener) -> None:
+        self.hub.remove(listener, [channel])
 
     def disconnect(
         self, *, channels: t.Collection[str] = (), sessions: t.Collection[str] = ()

@@ -453,6 +453,7 @@ class RedisBackend(Listener, Backend):
     def close(self) -> None:
         self._in_this_process()
         with self._lock:
+            self._instance_listeners.clear()
             for local in list(self._local.values()):
                 local.connection.close(1001, "going away")
         listener = self._listener

@@ -38,6 +38,8 @@ from .connect import REDIS_ERRORS
 if t.TYPE_CHECKING:
     from ...connection import Connection
     from ...hub import LocalHub
+    from ...hub import Subscriber
+    from ...instance_listeners import InstanceListener
 
 logger = logging.getLogger("flask_realtime")
 
@@ -124,12 +126,15 @@ class Listener:
         self._caught_up: dict[str, str | None] = {}
         # Channels the listener resubscribed to and has yet to catch up.
         self._catching_up: set[str] = set()
+        # realtime.listen() functions: like local sockets, they keep the
+        # listener running.
+        self._instance_listeners: set[InstanceListener] = set()
         # Messages it could not handle since it last logged one.
         self._ignored = 0
         self._next_ignored_log = 0.0
 
     def _unsubscribe_hub(
-        self, connection: Connection, channels: t.Iterable[str]
+        self, connection: Subscriber, channels: t.Iterable[str]
     ) -> None:
         emptied = self.hub.remove(connection, channels)
         for channel in emptied:
@@ -201,6 +206,24 @@ class Listener:
                     return
                 self._confirm.wait(left)
 
+    def _needs_listener(self) -> bool:
+        # With no local socket or listen() function left, the listener stops.
+        return bool(self._local or self._instance_listeners)
+
+    def listen(self, channel: str, listener: InstanceListener) -> None:
+        self._in_this_process()
+        with self._lock:
+            self._instance_listeners.add(listener)
+            opened = self.hub.add(listener, [channel])
+        self._open(opened)
+        self._await_confirmation([channel])
+
+    def unlisten(self, channel: str, listener: InstanceListener) -> None:
+        self._in_this_process()
+        with self._lock:
+            self._instance_listeners.discard(listener)
+            self._unsubscribe_hub(listener, [channel])
+
     def _start_listener(self) -> None:
         if self._listener is None:
             self._listener = threading.Thread(
@@ -215,7 +238,7 @@ class Listener:
             pubsub = self._redis.pubsub()  # type: ignore[no-untyped-call]
             try:
                 with self._lock:
-                    if not self._local:
+                    if not self._needs_listener():
                         self._listener = None
                         return
                     self._pubsub = pubsub
@@ -276,7 +299,7 @@ class Listener:
     def _serve(self, pubsub: t.Any) -> None:
         renew_at = ping_at = monotonic()
         awaiting_pong = False
-        while self._local:  # with no local socket left the listener stops
+        while self._needs_listener():
             now = monotonic()
             if now >= renew_at:
                 renew_at = now + self._renew_every
