@@ -105,7 +105,7 @@ def _runs_requests_concurrently(environ: dict[str, t.Any]) -> bool:
     return all(monkey.is_module_patched(name) for name in _GEVENT_PATCHED_MODULES)
 
 
-_GEVENT_PATCHED_MODULES = ("socket", "select", "thread", "threading", "time")
+_GEVENT_PATCHED_MODULES = ("socket", "select", "_thread", "threading", "time")
 
 
 def _is_websocket_handshake() -> bool:

@@ -207,8 +207,8 @@ def test_gevent_wsgiserver_without_monkey_patching_says_what_to_do():
     ("patched", "accepted"),
     [
         ({"socket", "threading"}, False),  # select.poll would block the server
-        ({"socket", "select", "thread", "threading"}, False),
-        ({"socket", "select", "thread", "threading", "time"}, True),
+        ({"socket", "select", "_thread", "threading"}, False),
+        ({"socket", "select", "_thread", "threading", "time"}, True),
     ],
 )
 def test_gevent_wsgiserver_needs_everything_a_socket_waits_on_patched(
