@@ -5,6 +5,7 @@ Run it with ``flask --app example_app run`` (or ``scripts/run-example.sh``).
 
 from __future__ import annotations
 
+import itertools
 import os
 import typing as t
 
@@ -30,8 +31,14 @@ def create_app(test_config: t.Mapping[str, t.Any] | None = None) -> Flask:
 
     realtime.init_app(app)
     app.extensions["example_app.messages"] = MessageStore()
+    # Numbers for the guests' names, anonymous-1, anonymous-2...
+    app.extensions["example_app.guests"] = itertools.count(1)
 
+    # handlers registers the "typing" action on `realtime` when imported.
+    from . import auth
+    from . import handlers  # noqa: F401
     from . import views
 
     app.register_blueprint(views.bp)
+    app.register_blueprint(auth.bp)
     return app

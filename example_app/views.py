@@ -1,13 +1,12 @@
-"""The chat's routes: a page per room, and posting to a room."""
+"""The chat's routes: a page per room, posting to a room, and leaving and
+joining a room's channel over the socket."""
 
 from __future__ import annotations
 
-import re
 import typing as t
 from datetime import datetime
 from datetime import timezone
 
-from flask import abort
 from flask import Blueprint
 from flask import current_app
 from flask import g
@@ -17,16 +16,22 @@ from flask import render_template
 from flask import request
 from flask import Response
 from flask import url_for
+from flask.typing import ResponseReturnValue
 
+from flask_realtime import is_socket_call
+
+from . import realtime
+from .helpers import bad_request
+from .helpers import channel
+from .helpers import check_room
+from .helpers import current_name
+from .helpers import is_logged_in
+from .helpers import ROOMS
 from .store import MessageStore
 
 bp = Blueprint("chat", __name__)
 
-ROOMS = ("lobby", "python", "random")
-MAX_AUTHOR_LENGTH = 40
 MAX_TEXT_LENGTH = 500
-
-_ROOM_NAME = re.compile(r"[A-Za-z0-9_-]{1,32}\Z")
 
 
 def _store() -> MessageStore:
@@ -34,37 +39,31 @@ def _store() -> MessageStore:
     return store
 
 
-def _check_room(name: str) -> str:
-    if not _ROOM_NAME.match(name):
-        abort(404)
-    return name
-
-
-def _channel(room: str) -> str:
-    return f"room:{room}"
-
-
-def _bad_request(message: str) -> Response:
-    return Response(message, 400, mimetype="text/plain")
-
-
 @bp.get("/")
-def index() -> Response:
+def index() -> ResponseReturnValue:
     return redirect(url_for("chat.room", name="lobby"))
 
 
 @bp.get("/rooms/<name>")
 def room(name: str) -> str:
-    room = _check_room(name)
+    room = check_room(name)
     # The page's socket receives this room's messages, from the moment it
     # connects.
-    g.socket.subscribe(_channel(room))
+    g.socket.subscribe(channel(room))
+    # And is present in the room under the user's name: a user's tabs go
+    # under one key. Its presence ends with its socket, or when it leaves.
+    g.socket.track(channel(room), current_name())
     return render_template(
         "room.html",
         room=room,
-        channel=_channel(room),
+        channel=channel(room),
         rooms=ROOMS,
         messages=_store().recent(room),
+        user_name=current_name(),
+        logged_in=is_logged_in(),
+        # Who is here, this page included, for the first render; the page
+        # script keeps the list current from the socket's presence frames.
+        present=realtime.presence(channel(room)),
     )
 
 
@@ -78,32 +77,31 @@ def _fields() -> t.Mapping[str, t.Any]:
 
 
 @bp.post("/rooms/<name>/messages")
-def post_message(name: str) -> Response:
-    room = _check_room(name)
-    fields = _fields()
-    author, text = fields.get("author", ""), fields.get("text", "")
-    if not isinstance(author, str) or not isinstance(text, str):
-        return _bad_request("The name and the message must be text.")
-    author = author.strip() or "anonymous"
+def post_message(name: str) -> ResponseReturnValue:
+    room = check_room(name)
+    text = _fields().get("text", "")
+    if not isinstance(text, str):
+        return bad_request("The message must be text.")
     text = text.strip()
-    if len(author) > MAX_AUTHOR_LENGTH:
-        return _bad_request(
-            f"The name must have at most {MAX_AUTHOR_LENGTH} characters."
-        )
     if not text:
-        return _bad_request("The message is empty.")
+        return bad_request("The message is empty.")
     if len(text) > MAX_TEXT_LENGTH:
-        return _bad_request(
+        return bad_request(
             f"The message must have at most {MAX_TEXT_LENGTH} characters."
         )
     message = {
-        "author": author,
+        "author": current_name(),
         "text": text,
         "room": room,
         "at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
     }
     _store().add(room, message)
-    g.socket.push(message, _channel(room))
+    # Everyone in the room but the page that sent it: that page shows the
+    # message from this route's reply, so it must not get it twice. A form
+    # posted without JavaScript comes from no page socket (g.socket has no
+    # id), so nobody is left out, and the room page it is sent back to
+    # shows the message.
+    g.socket.push(message, channel(room), exclude=g.socket)
     if request.is_json:
         response = jsonify(message)
         response.status_code = 201
@@ -112,3 +110,36 @@ def post_message(name: str) -> Response:
         return Response(status=204)
     # Without JavaScript the form posts normally: back to the room page.
     return redirect(url_for("chat.room", name=room), 303)
+
+
+def _page_socket_or_400() -> Response | None:
+    # Leaving and joining act on a page's live subscriptions. A request from
+    # no page (no socket, no X-Socket-Connection-Id header) would have
+    # g.socket issue a new id, subscribed to nothing, for nothing.
+    if is_socket_call() or "X-Socket-Connection-Id" in request.headers:
+        return None
+    return bad_request("Leave and join a room from its page, with realtime.call().")
+
+
+@bp.post("/rooms/<name>/leave")
+def leave(name: str) -> Response:
+    room = check_room(name)
+    if (refused := _page_socket_or_400()) is not None:
+        return refused
+    # Over the socket, g.socket is the live connection: pushes to the room
+    # stop reaching this page at once, and it is no longer present there
+    # (unsubscribing untracks). Its messages stay on the page.
+    g.socket.unsubscribe(channel(room))
+    return jsonify(room=room, listening=False)
+
+
+@bp.post("/rooms/<name>/join")
+def join(name: str) -> Response:
+    room = check_room(name)
+    if (refused := _page_socket_or_400()) is not None:
+        return refused
+    # New pushes only: what was pushed while the page was out is not sent
+    # now (the page says so; a reload shows the room's last messages).
+    g.socket.subscribe(channel(room))
+    g.socket.track(channel(room), current_name())
+    return jsonify(room=room, listening=True)

@@ -335,6 +335,31 @@ class Realtime:
         app = self._app(app)
         return self._states[app].listen(channel, function)
 
+    def presence(
+        self, channel: str, *, app: Flask | None = None
+    ) -> dict[str, list[t.Any]]:
+        """Who is on a channel: ``{key: [meta, ...]}``, with one meta for each
+        socket tracked under the key with :meth:`PageSocket.track`, from
+        every process. Works anywhere, like :meth:`push`.
+
+        .. code-block:: python
+
+            @app.get("/rooms/<room>/people")
+            def people(room):
+                return realtime.presence(f"room:{room}")
+
+        A member whose socket is gone is left out even before its leave is
+        sent. Keys and metas come back as the JSON the pages get: a tuple
+        in a meta is a list here.
+
+        :raises TypeError: if the channel is not a string.
+        :raises ~flask_realtime.BackendUnavailable: if Redis is.
+
+        .. versionadded:: 0.1
+        """
+        app = self._app(app)
+        return self._states[app].presence(channel)
+
     def disconnect(self, *channels: str, app: Flask | None = None) -> None:
         """End every socket subscribed to any of the channels, in every
         process: each is closed with code 4003 (session ended) and its id is

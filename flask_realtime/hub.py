@@ -46,6 +46,9 @@ class LocalHub:
         # newer frame passes: with Redis, frames of an earlier subscription
         # may still be on their way, and must not arrive twice.
         self._floors: dict[Subscriber, dict[str, str]] = {}
+        # Presence frames held back while a connection's presence states are
+        # read (see hold_presence), and how many reads are under way.
+        self._presence_held: dict[Subscriber, tuple[int, list[bytes]]] = {}
         #: Frames handed to connections, replays included (for stats). It
         #: changes under the lock, so it needs no lock of its own.
         self.delivered = 0
@@ -56,13 +59,22 @@ class LocalHub:
         channels: t.Iterable[str],
         *,
         catch_up: bool = False,
+        hold_presence: bool = False,
     ) -> list[str]:
         """Subscribe a connection; returns the channels that had no local
-        subscriber before."""
+        subscriber before.
+
+        With ``hold_presence``, presence frames for it wait until
+        :meth:`finish_presence`: the caller reads the channels' presence
+        states off the delivery path, and the changes that come meanwhile
+        must reach the client after those states."""
         opened = []
         with self._lock:
             if catch_up:
                 self._held.setdefault(connection, [])
+            if hold_presence:
+                count, frames = self._presence_held.get(connection, (0, []))
+                self._presence_held[connection] = (count + 1, frames)
             for channel in channels:
                 subscribers = self._channels.get(channel)
                 if subscribers is None:
@@ -78,6 +90,7 @@ class LocalHub:
         with self._lock:
             self._held.pop(connection, None)
             self._floors.pop(connection, None)
+            self._presence_held.pop(connection, None)
             for channel in channels:
                 subscribers = self._channels.get(channel)
                 if subscribers is not None:
@@ -163,6 +176,50 @@ class LocalHub:
                     connection.send_frame(frame)
                     self.delivered += 1
             self._floors[connection] = floors
+
+    def deliver_presence(self, channel: str, frame: bytes) -> None:
+        """Hand a presence frame to every local socket of ``channel``, in the
+        order the changes happened. ``realtime.listen()`` functions, which
+        have no page and so no id, get pushes only."""
+        with self._lock:
+            for connection in self._channels.get(channel, ()):
+                if connection.connection_id:
+                    self._send_presence(connection, [frame])
+
+    def send_presence(self, connection: Subscriber, frames: list[bytes]) -> None:
+        """Send presence frames to one connection, after those held for it."""
+        with self._lock:
+            self._send_presence(connection, frames)
+
+    def finish_presence(self, connection: Subscriber, states: list[bytes]) -> None:
+        """End a hold of :meth:`add`: send ``states``, which were read after
+        the hold began, before every change held since, and deliver
+        presence frames as they come once no other read is under way.
+
+        States go *before* what is held: a change held since the hold began
+        may be older than the read, which then holds it already, and a
+        client applies a change again harmlessly (a join replaces the entry
+        of its ref, a leave of an absent ref does nothing). A change newer
+        than the read must come after the state, and does. The frames held
+        keep their order, so a state delivered in that order (a resync after
+        the Redis listener reconnects) stays where it belongs."""
+        with self._lock:
+            count, held = self._presence_held.get(connection, (1, []))
+            held[:0] = states
+            if count > 1:
+                self._presence_held[connection] = (count - 1, held)
+                return
+            self._presence_held.pop(connection, None)
+            for frame in held:
+                connection.send_frame(frame)
+
+    def _send_presence(self, connection: Subscriber, frames: list[bytes]) -> None:
+        held = self._presence_held.get(connection)
+        if held is not None:
+            held[1].extend(frames)
+        else:
+            for frame in frames:
+                connection.send_frame(frame)
 
     def channel_count(self) -> int:
         """How many channels have a local subscriber (for tests and stats)."""

@@ -7,6 +7,7 @@ import typing as t
 from flask import abort
 
 from . import identity
+from . import presence
 from .pushing import check_channels
 from .signals import channel_subscribed
 from .signals import channel_unsubscribed
@@ -60,6 +61,51 @@ class PageSocket:
         channel_unsubscribed.send(
             self._app, connection_id=self._connection_id, channels=names
         )
+
+    def track(self, channel: str, key: str, meta: t.Any = None) -> None:
+        """Mark this page's socket present on a channel it is subscribed to,
+        under ``key`` (a user id, say), with ``meta`` for the other pages to
+        show (a name, "typing…"), whether or not it has connected yet.
+
+        .. code-block:: python
+
+            g.socket.subscribe(f"room:{room}")
+            g.socket.track(f"room:{room}", str(user.id), {"name": user.name})
+
+        The channel's subscribers, in every process, get a presence change,
+        and :meth:`Realtime.presence <flask_realtime.Realtime.presence>`
+        lists it: a member's tabs under one key, one meta each. Tracking
+        again on the same channel replaces the meta. The presence ends with
+        the socket: at once when the page closes, after
+        ``REALTIME_DISCONNECT_GRACE`` when its connection drops, after
+        ``REALTIME_CONNECT_TIMEOUT`` if it never connects. See
+        :doc:`/presence`.
+
+        :param key: 1 to 256 characters.
+        :param meta: anything the app's JSON provider can encode, in at most
+            4 KiB of JSON.
+        :raises ValueError: if the socket is not subscribed to the channel,
+            the key is empty or too long, or the meta too large.
+        :raises TypeError: if the key is not a string, or the meta cannot be
+            encoded as JSON.
+
+        .. versionadded:: 0.1
+        """
+        (name,) = check_channels((channel,), "track")
+        key_json = presence.check_key(key)
+        meta_json = presence.encode_meta(self._app.json.dumps, meta)
+        self.connection_id  # noqa: B018 - issues the id if needed
+        self._state.backend.track(self._digest, name, key_json, meta_json)
+
+    def untrack(self, channel: str) -> None:
+        """End this page's presence on a channel; the channel's subscribers
+        get a leave. Unsubscribing from the channel does it too.
+
+        .. versionadded:: 0.1
+        """
+        (name,) = check_channels((channel,), "untrack")
+        self.connection_id  # noqa: B018 - issues the id if needed
+        self._state.backend.untrack(self._digest, name)
 
     def push(
         self,

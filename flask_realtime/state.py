@@ -11,6 +11,7 @@ from .backends import create_backend
 from .instance_listeners import Dispatcher
 from .instance_listeners import InstanceListener
 from .instance_listeners import ListenerFunction
+from .presence import listing
 from .protocol import CLOSE_SERVICE_RESTART
 from .pushing import check_channels
 from .pushing import check_exclude
@@ -128,6 +129,10 @@ class AppState:
                 self.backend.unlisten(name, listener)
 
         return stop
+
+    def presence(self, channel: str) -> dict[str, list[t.Any]]:
+        (name,) = check_channels((channel,), "presence")
+        return listing(self.backend.presence(name))
 
     def disconnect(self, channels: tuple[t.Any, ...]) -> None:
         self.backend.disconnect(channels=check_channels(channels, "disconnect"))

@@ -39,6 +39,7 @@ class _TestConnection:
         self.connection_id = connection_id
         self.lock = threading.Lock()
         self.pushes: list[dict[str, t.Any]] = []
+        self.presence: list[dict[str, t.Any]] = []
         self.replies: list[dict[str, t.Any]] = []
         self.close_code: int | None = None
 
@@ -46,9 +47,15 @@ class _TestConnection:
         message = json.loads(frames.unframe(frame)[1])
         # Positions serve replays after reconnects; tests compare the rest.
         message.pop("position", None)
+        if "channel" not in message:
+            kept = self.replies
+        elif "presence" in message or "presence_state" in message:
+            kept = self.presence
+        else:
+            kept = self.pushes
         with self.lock:
             if self.close_code is None:
-                (self.pushes if "channel" in message else self.replies).append(message)
+                kept.append(message)
 
     def close(self, code: int, reason: str = "") -> None:
         with self.lock:
@@ -168,6 +175,18 @@ class RealtimeTestClient:
         connection = self._require_connection()
         with connection.lock:
             received, connection.pushes = connection.pushes, []
+        return received
+
+    def get_presence(self) -> list[dict[str, t.Any]]:
+        """The presence frames received since the last call, oldest first:
+        ``{"channel", "presence_state"}`` and ``{"channel", "presence"}``
+        (see :doc:`/presence`). :meth:`get_received` leaves them out.
+
+        .. versionadded:: 0.1
+        """
+        connection = self._require_connection()
+        with connection.lock:
+            received, connection.presence = connection.presence, []
         return received
 
     def send(self, action: str, **fields: t.Any) -> dict[str, t.Any]:

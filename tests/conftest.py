@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 import os
 import threading
 import time
@@ -62,6 +63,37 @@ def create_app(**config: t.Any) -> Flask:
             *request.form.getlist("channel"),
             exclude=request.form.getlist("exclude") or None,
         )
+        return "", 204
+
+    @app.get("/room")
+    def room() -> str:
+        # A page present on the first channel, under ?key= with ?meta= (JSON).
+        channels = request.args.getlist("channel") or ["room"]
+        g.socket.subscribe(*channels)
+        meta = json.loads(request.args.get("meta", "null"))
+        g.socket.track(channels[0], request.args["key"], meta)
+        return PAGE
+
+    @app.post("/track")
+    def track() -> tuple[dict[str, str] | str, int]:
+        # JSON (over the socket) or a form; errors answered with their text.
+        data = request.get_json(silent=True) or request.form
+        try:
+            if "key" in data:
+                g.socket.track(data["channel"], data["key"], data.get("meta"))
+            else:
+                g.socket.untrack(data["channel"])
+        except (TypeError, ValueError) as e:
+            return {"error": str(e)}, 400
+        return "", 204
+
+    @app.get("/presence")
+    def presence() -> dict[str, t.Any]:
+        return realtime.presence(request.args["channel"])
+
+    @app.post("/end-session")
+    def end_session() -> tuple[str, int]:
+        realtime.end_session()
         return "", 204
 
     @app.post("/say-to-others")

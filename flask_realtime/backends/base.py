@@ -11,6 +11,7 @@ from ..pushing import NOBODY
 if t.TYPE_CHECKING:
     from ..connection import Connection
     from ..instance_listeners import InstanceListener
+    from ..presence import Member
 
 
 class Backend:
@@ -56,7 +57,9 @@ class Backend:
 
         Before live pushes, the connection gets what it missed (see
         :func:`replay_plan`): ``positions`` are the last positions the client
-        has, by channel.
+        has, by channel. It gets the presence state of each of its channels
+        that has members before any presence change that is not in it; so
+        does a live socket subscribed to more channels.
 
         Returns the connection it replaces, if one was attached. Raises
         :exc:`~flask_realtime.errors.ConnectionIdRefused` for a digest that
@@ -75,6 +78,29 @@ class Backend:
         the channel's history and deliver it to every subscriber but the
         connection ids in ``excluded``, now and in replays. ``head`` is the
         envelope begun by :func:`~flask_realtime.pushing.encode_heads`."""
+        raise NotImplementedError
+
+    def track(self, digest: str, channel: str, key_json: str, meta_json: str) -> None:
+        """Mark the digest's socket present on ``channel`` under a key, with a
+        meta (both JSON texts, see :mod:`~flask_realtime.presence`), and tell
+        the channel's subscribers. Tracked again, the socket keeps its ref if
+        the key is the same. Does nothing for an unknown or expired digest.
+
+        Presence ends with the socket: untracked now when it is forgotten
+        (a clean close, :meth:`disconnect`), and when its time runs out
+        (connect timeout, disconnect grace, a dead process's lease), soon
+        after.
+
+        :raises ValueError: if the socket is not subscribed to ``channel``.
+        """
+        raise NotImplementedError
+
+    def untrack(self, digest: str, channel: str) -> None:
+        """Undo :meth:`track`; unsubscribing from the channel does it too."""
+        raise NotImplementedError
+
+    def presence(self, channel: str) -> list[Member]:
+        """The members of ``channel`` now, from every process."""
         raise NotImplementedError
 
     def listen(self, channel: str, listener: InstanceListener) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import heapq
+import logging
 import threading
 import typing as t
 from collections import deque
@@ -16,6 +17,11 @@ from ..history import new_epoch
 from ..history import Replay
 from ..history import replay
 from ..hub import LocalHub
+from ..presence import diff_frame
+from ..presence import Member
+from ..presence import not_subscribed
+from ..presence import Roster
+from ..presence import state_frame
 from ..protocol import CLOSE_SESSION_ENDED
 from ..pushing import Excluded
 from ..pushing import NOBODY
@@ -25,6 +31,8 @@ from .base import replay_plan
 if t.TYPE_CHECKING:
     from ..connection import Connection
     from ..instance_listeners import InstanceListener
+
+logger = logging.getLogger("flask_realtime")
 
 
 @dataclasses.dataclass
@@ -38,6 +46,8 @@ class _Socket:
     attached_before: bool = False
     #: The browser session it was issued in.
     session: str = ""
+    #: The channels it is tracked on (presence).
+    tracked: set[str] = dataclasses.field(default_factory=set)
 
 
 @dataclasses.dataclass
@@ -54,7 +64,13 @@ class MemoryBackend(Backend):
     """Keeps subscriptions in a dict and delivers through a :class:`LocalHub`.
 
     Expired sockets are swept as a side effect of other calls, from a heap of
-    deadlines, so no thread is needed and the cost is logarithmic.
+    deadlines, so no thread is needed and the cost is logarithmic. A socket
+    tracked on a channel is the exception: its leave must reach the other
+    subscribers when its time runs out, so a :class:`_Sweeper` sweeps then.
+
+    Presence changes are delivered under the backend's lock, like the states
+    that attaching sockets get: a state and the changes after it are in one
+    order.
     """
 
     def __init__(
@@ -82,6 +98,11 @@ class MemoryBackend(Backend):
         # (expires_at, digest); entries go stale when a socket connects or is
         # forgotten, and the sweep skips those.
         self._deadlines: list[tuple[float, str]] = []
+        self._roster = Roster()
+        # (expires_at, digest) of tracked sockets, stale entries skipped as
+        # in _deadlines: when the sweeper must run next.
+        self._tracked_deadlines: list[tuple[float, str]] = []
+        self._sweeper = _Sweeper(self._sweep_tracked)
 
     def issue(self, digest: str, session: str = "") -> None:
         with self._lock:
@@ -106,16 +127,21 @@ class MemoryBackend(Backend):
             socket.channels.update(new)
             if socket.connection is not None:
                 self.hub.add(socket.connection, new)
+                self._send_states(socket.connection, new)
 
     def unsubscribe(self, digest: str, channels: t.Collection[str]) -> None:
         with self._lock:
             socket = self._find(digest, monotonic())
             if socket is None:
                 return
+            self._leave(digest, socket, channels)
             for channel in channels:
                 socket.channels.pop(channel, None)
             if socket.connection is not None:
                 self.hub.remove(socket.connection, channels)
+                # Its client's lists of those channels would go stale.
+                empty = [state_frame(c, []) for c in channels if self._roster.has(c)]
+                self.hub.send_presence(socket.connection, empty)
 
     def attach(
         self,
@@ -134,9 +160,12 @@ class MemoryBackend(Backend):
                 self.hub.remove(replaced, socket.channels)
             socket.connection = connection
             socket.expires_at = None
+            if socket.tracked:
+                self._sweeper.wake()  # its time no longer runs
             since = replay_plan(socket.channels, positions, socket.attached_before)
             socket.attached_before = True
             self.hub.add(connection, socket.channels, catch_up=bool(since))
+            self._send_states(connection, socket.channels)
         if since:
             self.hub.finish_catch_up(
                 connection, {c: self._replay(c, p) for c, p in since.items()}
@@ -152,7 +181,7 @@ class MemoryBackend(Backend):
             self.hub.remove(connection, socket.channels)
             socket.connection = None
             if forget:
-                del self._sockets[digest]
+                self._forget(digest)
             else:
                 self._expire_later(digest, now + self._disconnect_grace)
             self._sweep(now)
@@ -175,12 +204,41 @@ class MemoryBackend(Backend):
                     channels
                 ):
                     continue
-                del self._sockets[digest]
                 if socket.connection is not None:
                     self.hub.remove(socket.connection, socket.channels)
                     ended.append(socket.connection)
+                self._forget(digest)
         for connection in ended:
             connection.close(CLOSE_SESSION_ENDED, "session ended")
+
+    def track(self, digest: str, channel: str, key_json: str, meta_json: str) -> None:
+        with self._lock:
+            socket = self._find(digest, monotonic())
+            if socket is None:
+                return
+            if channel not in socket.channels:
+                raise not_subscribed(channel)
+            change = self._roster.track(channel, digest, key_json, meta_json)
+            first = not socket.tracked
+            socket.tracked.add(channel)
+            if first and socket.expires_at is not None:  # not connected yet
+                self._sweep_tracked_at(digest, socket.expires_at)
+            if change is not None:
+                self.hub.deliver_presence(channel, diff_frame(channel, *change))
+
+    def untrack(self, digest: str, channel: str) -> None:
+        with self._lock:
+            socket = self._find(digest, monotonic())
+            if socket is not None:
+                self._leave(digest, socket, [channel])
+
+    def presence(self, channel: str) -> list[Member]:
+        with self._lock:
+            self._sweep(monotonic())
+            return self._roster.members(channel)
+
+    def close(self) -> None:
+        self._sweeper.stop()
 
     def publish(self, channel: str, head: bytes, excluded: Excluded = NOBODY) -> None:
         with self._push_lock:
@@ -261,13 +319,63 @@ class MemoryBackend(Backend):
         if socket is None:
             return None
         if socket.expires_at is not None and socket.expires_at <= now:
-            del self._sockets[digest]
+            self._forget(digest)
             return None
         return socket
 
+    def _forget(self, digest: str) -> None:
+        socket = self._sockets.pop(digest)
+        if socket.tracked:
+            self._leave(digest, socket, list(socket.tracked))
+
+    def _leave(self, digest: str, socket: _Socket, channels: t.Iterable[str]) -> None:
+        """Untrack a socket on channels, and tell their subscribers."""
+        for channel in channels:
+            if channel in socket.tracked:
+                socket.tracked.discard(channel)
+                member = self._roster.untrack(channel, digest)
+                if member is not None:
+                    self.hub.deliver_presence(
+                        channel, diff_frame(channel, leaves=[member])
+                    )
+                if not socket.tracked:
+                    self._sweeper.wake()  # its time no longer matters
+
+    def _send_states(self, connection: Connection, channels: t.Iterable[str]) -> None:
+        """The presence of each channel that has members, for a connection
+        that just joined them."""
+        states = []
+        for channel in channels:
+            members = self._roster.members(channel)
+            if members:
+                states.append(state_frame(channel, members))
+        if states:
+            self.hub.send_presence(connection, states)
+
     def _expire_later(self, digest: str, expires_at: float) -> None:
-        self._sockets[digest].expires_at = expires_at
+        socket = self._sockets[digest]
+        socket.expires_at = expires_at
         heapq.heappush(self._deadlines, (expires_at, digest))
+        if socket.tracked:
+            self._sweep_tracked_at(digest, expires_at)
+
+    def _sweep_tracked_at(self, digest: str, expires_at: float) -> None:
+        heapq.heappush(self._tracked_deadlines, (expires_at, digest))
+        self._sweeper.wake()
+
+    def _sweep_tracked(self) -> float | None:
+        """Sweep; return when a tracked socket's time runs out next, if any
+        does (the sweeper's thread stops otherwise)."""
+        with self._lock:
+            self._sweep(monotonic())
+            deadlines = self._tracked_deadlines
+            while deadlines:
+                expires_at, digest = deadlines[0]
+                socket = self._sockets.get(digest)
+                if socket and socket.tracked and socket.expires_at == expires_at:
+                    return expires_at
+                heapq.heappop(deadlines)
+            return None
 
     def _sweep(self, now: float) -> None:
         deadlines = self._deadlines
@@ -275,4 +383,48 @@ class MemoryBackend(Backend):
             expires_at, digest = heapq.heappop(deadlines)
             socket = self._sockets.get(digest)
             if socket is not None and socket.expires_at == expires_at:
-                del self._sockets[digest]
+                self._forget(digest)
+
+
+class _Sweeper:
+    """Runs ``sweep()`` on a thread of its own, again at the time it returns,
+    or when woken. The thread stops when ``sweep()`` returns None: a process
+    whose pages are not tracked never starts it."""
+
+    def __init__(self, sweep: t.Callable[[], float | None]) -> None:
+        self._sweep = sweep
+        self._changed = threading.Condition()
+        self._thread: threading.Thread | None = None
+        self._woken = False
+        self._stopped = False
+
+    def wake(self) -> None:
+        with self._changed:
+            self._woken = True
+            if self._thread is None and not self._stopped:
+                self._thread = threading.Thread(
+                    target=self._run, name="flask-realtime-presence", daemon=True
+                )
+                self._thread.start()
+            self._changed.notify()
+
+    def stop(self) -> None:
+        with self._changed:
+            self._stopped = True
+            self._changed.notify()
+
+    def _run(self) -> None:
+        while True:
+            try:
+                when = self._sweep()
+            except Exception:  # never seen; a later wake tries again
+                logger.exception("Presence could not sweep expired sockets")
+                when = None
+            with self._changed:
+                if self._woken:
+                    self._woken = False
+                    continue
+                if when is None or self._stopped:
+                    self._thread = None
+                    return
+                self._changed.wait(when - monotonic())

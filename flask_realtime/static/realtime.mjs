@@ -744,12 +744,12 @@ var Listeners = class {
       throw new TypeError(`The listener for "${name}" must be a function.`);
     }
     const entry = { listener };
-    let entries = this.byName.get(name);
-    if (entries === void 0) {
-      entries = /* @__PURE__ */ new Set();
-      this.byName.set(name, entries);
+    let entries2 = this.byName.get(name);
+    if (entries2 === void 0) {
+      entries2 = /* @__PURE__ */ new Set();
+      this.byName.set(name, entries2);
     }
-    entries.add(entry);
+    entries2.add(entry);
     return () => {
       const current = this.byName.get(name);
       if (current !== void 0 && current.delete(entry) && current.size === 0) {
@@ -767,14 +767,14 @@ var Listeners = class {
    * @returns {number} how many listeners were called
    */
   emit(name, ...args) {
-    const entries = this.byName.get(name);
-    if (entries === void 0) {
+    const entries2 = this.byName.get(name);
+    if (entries2 === void 0) {
       return 0;
     }
-    const snapshot = Array.from(entries);
+    const snapshot = Array.from(entries2);
     let called = 0;
     for (const entry of snapshot) {
-      if (!entries.has(entry)) {
+      if (!entries2.has(entry)) {
         continue;
       }
       called += 1;
@@ -793,8 +793,8 @@ var Listeners = class {
    * @returns {number}
    */
   count(name) {
-    const entries = this.byName.get(name);
-    return entries === void 0 ? 0 : entries.size;
+    const entries2 = this.byName.get(name);
+    return entries2 === void 0 ? 0 : entries2.size;
   }
   /** Remove every listener. */
   clear() {
@@ -884,6 +884,171 @@ function claimReload(interval) {
 }
 function reloadPage() {
   adapters_default.window.location.reload();
+}
+
+// js/src/presence.js
+var Presences = class {
+  constructor() {
+    this.channels = /* @__PURE__ */ new Map();
+    this.listeners = new Listeners();
+    this.stale = /* @__PURE__ */ new Set();
+  }
+  /**
+   * A channel's members, as a new object.
+   *
+   * @param {string} channel
+   * @returns {PresenceList}
+   */
+  list(channel) {
+    const list = {};
+    for (const [key, refs] of this.channels.get(channel) ?? []) {
+      define(list, key, Array.from(refs.values()));
+    }
+    return list;
+  }
+  /**
+   * Call `listener(list, change)` on each state and change of a channel.
+   *
+   * @param {string} channel
+   * @param {Function} listener
+   * @returns {() => void} removes the listener
+   */
+  on(channel, listener) {
+    return this.listeners.add(channel, listener);
+  }
+  /**
+   * Take a frame if it is a presence frame.
+   *
+   * @param {{channel: string, [field: string]: unknown}} frame
+   * @returns {boolean} whether it was one
+   */
+  receive(frame) {
+    if (isObject(frame.presence_state)) {
+      this.replace(frame.channel, frame.presence_state);
+    } else if (isObject(frame.presence)) {
+      const { joins, leaves } = (
+        /** @type {Record<string, unknown>} */
+        frame.presence
+      );
+      this.change(frame.channel, joins, leaves);
+    } else {
+      return false;
+    }
+    return true;
+  }
+  /** The socket reconnected: every list is stale until the server says. */
+  reconnected() {
+    this.stale = new Set(this.channels.keys());
+  }
+  /** The socket is attached: a stale list whose channel got no state is empty. */
+  attached() {
+    for (const channel of this.stale) {
+      this.replace(channel, {});
+    }
+  }
+  // Private
+  /** @private */
+  replace(channel, state) {
+    this.stale.delete(channel);
+    const change = { joins: {}, leaves: {} };
+    const next = /* @__PURE__ */ new Map();
+    for (const [key, ref, meta] of entries(state)) {
+      if (!next.has(key)) {
+        next.set(key, /* @__PURE__ */ new Map());
+      }
+      next.get(key).set(ref, meta);
+    }
+    for (const [key, refs] of this.channels.get(channel) ?? []) {
+      for (const [ref, meta] of refs) {
+        if (!next.get(key)?.has(ref)) {
+          add(change.leaves, key, meta);
+        }
+      }
+    }
+    const current = this.channels.get(channel);
+    for (const [key, refs] of next) {
+      for (const [ref, meta] of refs) {
+        if (!sameMeta(current?.get(key), ref, meta)) {
+          add(change.joins, key, meta);
+        }
+      }
+    }
+    if (next.size > 0) {
+      this.channels.set(channel, next);
+    } else {
+      this.channels.delete(channel);
+    }
+    this.emit(channel, change);
+  }
+  /** @private */
+  change(channel, joins, leaves) {
+    if (this.stale.has(channel)) {
+      this.replace(channel, {});
+    }
+    const change = { joins: {}, leaves: {} };
+    const lists = this.channels.get(channel) ?? /* @__PURE__ */ new Map();
+    for (const [key, ref, meta] of entries(joins)) {
+      if (!lists.has(key)) {
+        lists.set(key, /* @__PURE__ */ new Map());
+      }
+      if (!sameMeta(lists.get(key), ref, meta)) {
+        lists.get(key).set(ref, meta);
+        add(change.joins, key, meta);
+      }
+    }
+    for (const [key, ref] of entries(leaves)) {
+      const refs = lists.get(key);
+      if (refs?.has(ref)) {
+        add(change.leaves, key, refs.get(ref));
+        refs.delete(ref);
+        if (refs.size === 0) {
+          lists.delete(key);
+        }
+      }
+    }
+    if (lists.size > 0) {
+      this.channels.set(channel, lists);
+    } else {
+      this.channels.delete(channel);
+    }
+    this.emit(channel, change);
+  }
+  /** @private */
+  emit(channel, change) {
+    if (this.listeners.count(channel) > 0) {
+      this.listeners.emit(channel, this.list(channel), change);
+    }
+  }
+};
+function isObject(value) {
+  return value !== null && typeof value === "object" && !Array.isArray(value);
+}
+function* entries(byKey) {
+  if (!isObject(byKey)) {
+    return;
+  }
+  for (const [key, list] of Object.entries(byKey)) {
+    if (!Array.isArray(list)) {
+      continue;
+    }
+    for (const entry of list) {
+      if (isObject(entry) && typeof entry.ref === "string") {
+        yield [key, entry.ref, entry.meta ?? null];
+      }
+    }
+  }
+}
+function sameMeta(refs, ref, meta) {
+  return refs !== void 0 && refs.has(ref) && JSON.stringify(refs.get(ref)) === JSON.stringify(meta);
+}
+function define(object, key, value) {
+  Object.defineProperty(object, key, { value, enumerable: true, writable: true, configurable: true });
+}
+function add(list, key, meta) {
+  if (!Object.prototype.hasOwnProperty.call(list, key)) {
+    define(list, key, []);
+  }
+  list[key].push(meta);
 }
 
 // js/src/push.js
@@ -1037,6 +1202,7 @@ var Client = class _Client {
     this.httpOrigin = `${parsed.protocol === "wss:" ? "https:" : "http:"}//${parsed.host}`;
     this.channels = new Listeners();
     this.events = new Listeners();
+    this.presences = new Presences();
     this.pending = /* @__PURE__ */ new Map();
     this.buffer = new SendBuffer(this.options.sendBufferSize);
     this.positions = /* @__PURE__ */ new Map();
@@ -1085,6 +1251,46 @@ var Client = class _Client {
    */
   on(channel, listener) {
     return this.channels.add(channel, listener);
+  }
+  /**
+   * Who is on a channel: each key the app tracked pages under (with
+   * `g.socket.track()`) and the metas of its sockets, one per tab. Empty for
+   * a channel this page is not subscribed to, or that has no members.
+   *
+   * @template [M=unknown]
+   * @param {string} channel
+   * @returns {PresenceList<M>} a new object, `{key: [meta, ...]}`
+   * @example
+   * const people = Object.keys(realtime.presence("room:1"))
+   */
+  presence(channel) {
+    return (
+      /** @type {PresenceList<M>} */
+      this.presences.list(channel)
+    );
+  }
+  /**
+   * Listen to the presence of a channel: `listener(list, change)` gets the
+   * channel's members, as `presence()` returns them, and what changed:
+   * `{joins, leaves}`, by key. A socket tracked again with a new meta is in
+   * `joins` again. Called for each change, and when the server sends the
+   * whole list (the socket connected, reconnected or was subscribed to the
+   * channel); not when the listener is added.
+   *
+   * @template [M=unknown]
+   * @param {string} channel
+   * @param {(list: PresenceList<M>, change: PresenceChange<M>) => void} listener
+   * @returns {() => void} removes the listener
+   * @example
+   * realtime.onPresence("room:1", (list, { joins, leaves }) => {
+   *   for (const key of Object.keys(leaves)) {
+   *     if (!(key in list)) say(`${key} left`)  // their last tab closed
+   *   }
+   *   render(list)
+   * })
+   */
+  onPresence(channel, listener) {
+    return this.presences.on(channel, listener);
   }
   /**
    * Listen to one of the client's own events: see `Client.events`.
@@ -1177,6 +1383,9 @@ var Client = class _Client {
   /** @private */
   connectionOpened({ reconnected, attempts }) {
     this.attachedBefore = true;
+    if (reconnected) {
+      this.presences.reconnected();
+    }
     for (const push of this.buffer.drain()) {
       this.pending.set(push.id, push);
       this.connection.send(push.text);
@@ -1189,6 +1398,7 @@ var Client = class _Client {
   /** @private */
   connectionReceived(frame) {
     if (Object.prototype.hasOwnProperty.call(frame, "id")) {
+      this.presences.attached();
       const push = this.pending.get(frame.id);
       if (push !== void 0) {
         this.pending.delete(frame.id);
@@ -1203,7 +1413,7 @@ var Client = class _Client {
       }
       if (frame.gap === true) {
         this.events.emit("missed", { channel: frame.channel, position: frame.position });
-      } else {
+      } else if (frame.payload !== void 0 || !this.presences.receive(frame)) {
         this.channels.emit(frame.channel, frame.payload, frame);
       }
     }

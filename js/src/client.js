@@ -5,6 +5,7 @@
 //   const realtime = new Client("wss://example.com/_realtime?socket_connection_id=...")
 //   const off = realtime.on("chat", (payload, envelope) => show(payload.text))
 //   realtime.onEvent("reconnecting", ({ delay }) => banner(`retrying in ${delay} ms`))
+//   realtime.onPresence("room", (list) => showWhoIsHere(Object.keys(list)))
 //   realtime.connect()
 //   const reply = await realtime.call("/messages", { method: "POST", input: { text: "hi" } })
 //   reply.status  // 201
@@ -30,10 +31,12 @@ import { Listeners } from "./listeners.js"
 import logger from "./logger.js"
 import { defaults, events } from "./options.js"
 import { claimReload, reloadPage } from "./page.js"
+import { Presences } from "./presence.js"
 import { Push } from "./push.js"
 import { SendBuffer } from "./send_buffer.js"
 
 /** @import { ClientEvents, ClientOptions, ClientSettings, ClientState } from "./options.js" */
+/** @import { PresenceChange, PresenceList } from "./presence.js" */
 
 /**
  * A message pushed to a channel, as the listeners of `on()` get it.
@@ -112,6 +115,8 @@ export class Client {
     /** @private */
     this.events = new Listeners()
     /** @private */
+    this.presences = new Presences()
+    /** @private */
     this.pending = new Map()
     /** @private */
     this.buffer = new SendBuffer(this.options.sendBufferSize)
@@ -170,6 +175,45 @@ export class Client {
    */
   on(channel, listener) {
     return this.channels.add(channel, listener)
+  }
+
+  /**
+   * Who is on a channel: each key the app tracked pages under (with
+   * `g.socket.track()`) and the metas of its sockets, one per tab. Empty for
+   * a channel this page is not subscribed to, or that has no members.
+   *
+   * @template [M=unknown]
+   * @param {string} channel
+   * @returns {PresenceList<M>} a new object, `{key: [meta, ...]}`
+   * @example
+   * const people = Object.keys(realtime.presence("room:1"))
+   */
+  presence(channel) {
+    return /** @type {PresenceList<M>} */ (this.presences.list(channel))
+  }
+
+  /**
+   * Listen to the presence of a channel: `listener(list, change)` gets the
+   * channel's members, as `presence()` returns them, and what changed:
+   * `{joins, leaves}`, by key. A socket tracked again with a new meta is in
+   * `joins` again. Called for each change, and when the server sends the
+   * whole list (the socket connected, reconnected or was subscribed to the
+   * channel); not when the listener is added.
+   *
+   * @template [M=unknown]
+   * @param {string} channel
+   * @param {(list: PresenceList<M>, change: PresenceChange<M>) => void} listener
+   * @returns {() => void} removes the listener
+   * @example
+   * realtime.onPresence("room:1", (list, { joins, leaves }) => {
+   *   for (const key of Object.keys(leaves)) {
+   *     if (!(key in list)) say(`${key} left`)  // their last tab closed
+   *   }
+   *   render(list)
+   * })
+   */
+  onPresence(channel, listener) {
+    return this.presences.on(channel, listener)
   }
 
   /**
@@ -269,6 +313,9 @@ export class Client {
   /** @private */
   connectionOpened({ reconnected, attempts }) {
     this.attachedBefore = true
+    if (reconnected) {
+      this.presences.reconnected()
+    }
     for (const push of this.buffer.drain()) {
       this.pending.set(push.id, push)
       this.connection.send(push.text)
@@ -282,6 +329,9 @@ export class Client {
   /** @private */
   connectionReceived(frame) {
     if (Object.prototype.hasOwnProperty.call(frame, "id")) {
+      // The server answers only once the socket is attached: every presence
+      // state has come.
+      this.presences.attached()
       const push = this.pending.get(frame.id)
       if (push !== undefined) {
         this.pending.delete(frame.id)
@@ -296,7 +346,7 @@ export class Client {
       }
       if (frame.gap === true) {
         this.events.emit("missed", { channel: frame.channel, position: frame.position })
-      } else {
+      } else if (frame.payload !== undefined || !this.presences.receive(frame)) {
         this.channels.emit(frame.channel, frame.payload, frame)
       }
     }

@@ -45,6 +45,14 @@ export { Timer, backoff } from "./timer.js"
  * @template [T=unknown]
  * @typedef {import("./client.js").PushFrame<T>} PushFrame
  */
+/**
+ * @template [M=unknown]
+ * @typedef {import("./presence.js").PresenceList<M>} PresenceList
+ */
+/**
+ * @template [M=unknown]
+ * @typedef {import("./presence.js").PresenceChange<M>} PresenceChange
+ */
 
 /**
  * An element as far as the client reads it: a <script> tag's attributes.

@@ -604,3 +604,42 @@ test("socketKey goes into every upgrade URL, positions after it, and out of the 
   assert.ok(lines.some((line) => line.includes("socket_key=…")), lines)
   assert.ok(!lines.some((line) => line.includes("kkkk")), lines)
 })
+
+test("presence frames keep the lists of presence() and onPresence(), not on()", (t) => {
+  const { realtime, ws } = connected(t)
+  const pushes = []
+  const changes = []
+  realtime.on("room", (payload) => pushes.push(payload))
+  const off = realtime.onPresence("room", (list, change) => changes.push([list, change]))
+  ws.serverSend({ channel: "room", presence_state: { ann: [{ ref: "a1", meta: { name: "Ann" } }] } })
+  ws.serverSend({ channel: "room", presence: { joins: { bob: [{ ref: "b1", meta: null }] }, leaves: {} } })
+  ws.serverSend({ channel: "room", payload: "hello", position: "e:1" })
+  off()
+  ws.serverSend({ channel: "room", presence: { joins: {}, leaves: { ann: [{ ref: "a1", meta: {} }] } } })
+  assert.deepEqual(pushes, ["hello"])
+  assert.deepEqual(changes, [
+    [{ ann: [{ name: "Ann" }] }, { joins: { ann: [{ name: "Ann" }] }, leaves: {} }],
+    [{ ann: [{ name: "Ann" }], bob: [null] }, { joins: { bob: [null] }, leaves: {} }]
+  ])
+  assert.deepEqual(realtime.presence("room"), { bob: [null] })
+})
+
+test("after a reconnect, channels the server sends no state for empty once attached", (t) => {
+  const { realtime, ws } = connected(t)
+  ws.serverSend({ channel: "room", presence_state: { ann: [{ ref: "a1", meta: 1 }] } })
+  ws.serverSend({ channel: "lobby", presence_state: { bob: [{ ref: "b1", meta: 2 }] } })
+  const left = []
+  realtime.onPresence("lobby", (list, { leaves }) => left.push(leaves))
+  ws.serverClose(1006)
+  t.mock.timers.tick(375)
+  const again = FakeWebSocket.last
+  again.serverOpen({ attach: false })
+  // While the server attaches the socket: the state of "room", which still
+  // has members, and none for "lobby", whose members left meanwhile.
+  again.serverSend({ channel: "room", presence_state: { ann: [{ ref: "a1", meta: 1 }] } })
+  assert.deepEqual(realtime.presence("lobby"), { bob: [2] })
+  again.serverSend({ id: again.attachPing?.id ?? again.messages[0].id, body: "pong" })
+  assert.deepEqual(realtime.presence("room"), { ann: [1] })
+  assert.deepEqual(realtime.presence("lobby"), {})
+  assert.deepEqual(left, [{ bob: [2] }])
+})

@@ -20,6 +20,8 @@ export class Client {
     /** @private */
     private events;
     /** @private */
+    private presences;
+    /** @private */
     private pending;
     /** @private */
     private buffer;
@@ -64,6 +66,39 @@ export class Client {
      * const off = realtime.on("chat", (payload) => append(payload.text))
      */
     on<T = unknown>(channel: string, listener: (payload: T, frame: PushFrame<T>) => void): () => void;
+    /**
+     * Who is on a channel: each key the app tracked pages under (with
+     * `g.socket.track()`) and the metas of its sockets, one per tab. Empty for
+     * a channel this page is not subscribed to, or that has no members.
+     *
+     * @template [M=unknown]
+     * @param {string} channel
+     * @returns {PresenceList<M>} a new object, `{key: [meta, ...]}`
+     * @example
+     * const people = Object.keys(realtime.presence("room:1"))
+     */
+    presence<M = unknown>(channel: string): PresenceList<M>;
+    /**
+     * Listen to the presence of a channel: `listener(list, change)` gets the
+     * channel's members, as `presence()` returns them, and what changed:
+     * `{joins, leaves}`, by key. A socket tracked again with a new meta is in
+     * `joins` again. Called for each change, and when the server sends the
+     * whole list (the socket connected, reconnected or was subscribed to the
+     * channel); not when the listener is added.
+     *
+     * @template [M=unknown]
+     * @param {string} channel
+     * @param {(list: PresenceList<M>, change: PresenceChange<M>) => void} listener
+     * @returns {() => void} removes the listener
+     * @example
+     * realtime.onPresence("room:1", (list, { joins, leaves }) => {
+     *   for (const key of Object.keys(leaves)) {
+     *     if (!(key in list)) say(`${key} left`)  // their last tab closed
+     *   }
+     *   render(list)
+     * })
+     */
+    onPresence<M = unknown>(channel: string, listener: (list: PresenceList<M>, change: PresenceChange<M>) => void): () => void;
     /**
      * Listen to one of the client's own events: see `Client.events`.
      *
@@ -201,6 +236,8 @@ export type Reply = {
 };
 import type { ClientSettings } from "./options.js";
 import type { ClientState } from "./options.js";
+import type { PresenceList } from "./presence.js";
+import type { PresenceChange } from "./presence.js";
 import type { ClientEvents } from "./options.js";
 import type { ClientOptions } from "./options.js";
 import { defaults } from "./options.js";

@@ -65,6 +65,14 @@ export { default as logger } from "./logger.js";
  * @typedef {import("./client.js").PushFrame<T>} PushFrame
  */
 /**
+ * @template [M=unknown]
+ * @typedef {import("./presence.js").PresenceList<M>} PresenceList
+ */
+/**
+ * @template [M=unknown]
+ * @typedef {import("./presence.js").PresenceChange<M>} PresenceChange
+ */
+/**
  * An element as far as the client reads it: a <script> tag's attributes.
  *
  * @typedef {{getAttribute(name: string): string | null}} ElementLike
@@ -82,6 +90,8 @@ export type CallOptions = import("./client.js").CallOptions;
 export type Reply = import("./client.js").Reply;
 export type CallReply<T = unknown> = import("./client.js").CallReply<T>;
 export type PushFrame<T = unknown> = import("./client.js").PushFrame<T>;
+export type PresenceList<M = unknown> = import("./presence.js").PresenceList<M>;
+export type PresenceChange<M = unknown> = import("./presence.js").PresenceChange<M>;
 /**
  * An element as far as the client reads it: a <script> tag's attributes.
  */

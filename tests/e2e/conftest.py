@@ -23,6 +23,7 @@ from flask import Flask
 from werkzeug.serving import make_server
 
 from example_app import create_app
+from example_app import realtime as example_realtime
 
 from ..conftest import require
 
@@ -158,12 +159,19 @@ def browser() -> t.Iterator[Browser]:
 
 
 @pytest.fixture
-def app(request: pytest.FixtureRequest) -> Flask:
+def app(request: pytest.FixtureRequest) -> t.Iterator[Flask]:
     """The example app; ``@pytest.mark.app_config(NAME=value)`` adds to its
-    configuration."""
+    configuration.
+
+    Shut down at the end, after the server: its room pages are tracked
+    (presence), and the backend's thread that forgets pages that never
+    connected, or dropped, would otherwise outlive the test.
+    """
     marker = request.node.get_closest_marker("app_config")
     extra = marker.kwargs if marker else {}
-    return create_app({"TESTING": True, "SECRET_KEY": "e2e secret", **extra})
+    app = create_app({"TESTING": True, "SECRET_KEY": "e2e secret", **extra})
+    yield app
+    example_realtime.shutdown(app, timeout=1)
 
 
 @pytest.fixture

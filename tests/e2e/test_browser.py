@@ -38,9 +38,18 @@ if t.TYPE_CHECKING:
 FAST = {"heartbeatInterval": 1000, "heartbeatTimeout": 2000, "reconnectMax": 1000}
 
 
-def post(page: Page, text: str, author: str = "ann") -> None:
+def log_in(page: Page, name: str) -> None:
+    """Log in with the page's form; the room is rendered again, for the new
+    session, and connected."""
+    page.fill("header input[name=name]", name)
+    with page.expect_navigation():
+        page.click("header button")
+    expect(page.locator("#me")).to_have_text(name)
+    connected(page)
+
+
+def post(page: Page, text: str) -> None:
     """Post with the page's form, as a person does."""
-    page.fill("input[name=author]", author)
     page.fill("input[name=text]", text)
     page.click("#post button")
     expect(page.locator("input[name=text]")).to_have_value("", timeout=TIMEOUT)
@@ -81,14 +90,15 @@ def test_two_pages_see_each_others_messages(pages: Pages):
     ann = pages.open("/rooms/lobby")
     bob = pages.open("/rooms/lobby")
     elsewhere = pages.open("/rooms/python")
-    for page in (ann, bob, elsewhere):
-        connected(page)
+    log_in(ann, "ann")
+    log_in(bob, "bob")
+    connected(elsewhere)
     assert connection_id(ann) != connection_id(bob)
 
-    post(ann, "hello from ann", author="ann")
+    post(ann, "hello from ann")
     for page in (ann, bob):
         expect(messages(page)).to_have_text(["hello from ann"])
-    post(bob, "hi ann", author="bob")
+    post(bob, "hi ann")
     for page in (ann, bob):
         expect(messages(page)).to_have_text(["hello from ann", "hi ann"])
         expect(page.locator("#messages li b")).to_have_text(["ann", "bob"])
@@ -102,7 +112,9 @@ def test_two_pages_see_each_others_messages(pages: Pages):
         expect(messages(page)).to_have_text(["hello from ann", "hi ann", "still here"])
 
 
-def test_a_call_over_the_socket_posts_a_message_the_other_page_sees(pages: Pages):
+def test_a_call_over_the_socket_posts_a_message_the_other_page_sees(
+    pages: Pages, app: Flask
+):
     ann = pages.open("/rooms/lobby")
     bob = pages.open("/rooms/lobby")
     connected(ann)
@@ -117,17 +129,21 @@ def test_a_call_over_the_socket_posts_a_message_the_other_page_sees(pages: Pages
 
     reply = ann.evaluate(
         """() => realtime.call(document.getElementById("post").action, {
-            method: "POST", input: { author: "ann", text: "over the socket" }
+            method: "POST", input: { text: "over the socket" }
         })"""
     )
     assert reply["status"] == 201
     assert reply["headers"]["Content-Type"] == "application/json"
     assert reply["body"]["text"] == "over the socket"
     assert reply["body"]["room"] == "lobby"
-    for page in (ann, bob):
-        expect(messages(page)).to_have_text(["over the socket"])
+    expect(messages(bob)).to_have_text(["over the socket"])
     # It went over the socket, not over HTTP.
     assert http_posts == []
+    # The route pushed it to everyone but the calling page (which shows its
+    # messages from the reply, and this call was not the page's form): the
+    # next push is the first thing that page shows.
+    push(app, "next")
+    expect(messages(ann)).to_have_text(["next"])
 
     # A route's error is a reply with its status, not a rejection.
     reply = ann.evaluate(
@@ -353,11 +369,10 @@ def test_the_form_works_over_http_while_the_socket_is_down(
     with page.expect_request("**/rooms/lobby/messages") as request:
         post(page, "sent over http")
     assert request.value.headers["x-socket-connection-id"] == connection_id(page)
-    assert json.loads(request.value.post_data or "") == {
-        "author": "ann",
-        "text": "sent over http",
-    }
+    assert json.loads(request.value.post_data or "") == {"text": "sent over http"}
     expect(messages(watcher)).to_have_text(["sent over http"])
+    # The page shows it from the reply, as over the socket.
+    expect(messages(page)).to_have_text(["sent over http"])
 
 
 def test_without_javascript_the_form_still_posts(pages: Pages):
@@ -365,7 +380,6 @@ def test_without_javascript_the_form_still_posts(pages: Pages):
     connected(watcher)
     page = pages.open("/rooms/lobby", javascript=False)
     expect(page.locator("#status")).to_have_text("not connected")
-    page.fill("input[name=author]", "noscript")
     page.fill("input[name=text]", "plain old form")
     with page.expect_navigation():
         page.click("#post button")

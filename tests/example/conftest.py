@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import typing as t
+
 import pytest
 from flask import Flask
 
@@ -9,10 +11,17 @@ from flask_realtime import Realtime
 
 
 @pytest.fixture
-def app() -> Flask:
+def app() -> t.Iterator[Flask]:
     """The example app; the top-level ``server`` and ``browser`` fixtures
-    serve this one instead of the test app."""
-    return create_app({"TESTING": True})
+    serve this one instead of the test app.
+
+    Shut down at the end, after the server: the room pages are tracked
+    (presence), and the backend's thread that forgets the pages that never
+    connected would otherwise outlive the test.
+    """
+    app = create_app({"TESTING": True})
+    yield app
+    example_realtime.shutdown(app, timeout=1)
 
 
 @pytest.fixture

@@ -16,6 +16,9 @@ app = create_app(
     REALTIME_MESSAGE_RATE=1e6,
     REALTIME_BACKEND=os.environ.get("TEST_REALTIME_BACKEND", "memory://"),
     REALTIME_HISTORY_SIZE=int(os.environ.get("TEST_REALTIME_HISTORY_SIZE", 100)),
+    REALTIME_DISCONNECT_GRACE=float(
+        os.environ.get("TEST_REALTIME_DISCONNECT_GRACE", 120)
+    ),
 )
 realtime = app.extensions["test_realtime"]
 

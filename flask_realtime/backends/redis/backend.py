@@ -17,12 +17,17 @@ Keys, under a prefix (``realtime:`` by default):
   by when each socket's key expires: the indexes ``disconnect()`` ends
   sockets through (see ``scripts.py``).
 
+- ``presence:{<channel>}``, a hash: the channel's tracked sockets by
+  digest, each with its key and ``{"ref", "meta"}`` (see ``scripts.py``).
+  The braces make a Redis Cluster hash tag of the channel name.
+
 Pub/sub channels:
 
 - ``channel:<name>`` carries the frames pushed to a channel, each after its
   position and a newline, encoded once (in Redis, by the publishing script,
   which gives the position); a process subscribes only to the channels its
-  sockets need and writes the frames to them as they are.
+  sockets need and writes the frames to them as they are. It also carries
+  the channel's presence changes, each after ``p`` and a newline.
 - ``process:<id>`` carries instructions to the process that holds a socket:
   to close it because another process took it over, or to change its
   subscriptions because a request on another process did.
@@ -47,6 +52,11 @@ from ...history import new_epoch
 from ...history import Replay
 from ...history import replay
 from ...hub import LocalHub
+from ...presence import Member
+from ...presence import new_ref
+from ...presence import not_subscribed
+from ...presence import parse_stored
+from ...presence import state_frame
 from ...protocol import CLOSE_REPLACED
 from ...protocol import CLOSE_SERVICE_RESTART
 from ...protocol import CLOSE_SESSION_ENDED
@@ -66,8 +76,11 @@ from .scripts import END
 from .scripts import HISTORY
 from .scripts import ISSUE
 from .scripts import POSITION
+from .scripts import PRESENCE
 from .scripts import PUBLISH
 from .scripts import RENEW
+from .scripts import TRACK
+from .scripts import UNTRACK
 
 if t.TYPE_CHECKING:
     from ...connection import Connection
@@ -145,6 +158,9 @@ class RedisBackend(Listener, Backend):
         self._publish = self._redis.register_script(PUBLISH)
         self._history = self._redis.register_script(HISTORY)
         self._position = self._redis.register_script(POSITION)
+        self._track = self._redis.register_script(TRACK)
+        self._untrack = self._redis.register_script(UNTRACK)
+        self._presence = self._redis.register_script(PRESENCE)
         self._pid = 0
         self._in_this_process()
 
@@ -176,15 +192,14 @@ class RedisBackend(Listener, Backend):
     def _channel(self, name: str) -> str:
         return f"{self._prefix}channel:{name}"
 
-    def _owner(self, digest: str) -> str | None:
-        current = self._redis.hget(self._key(digest), "owner")
-        return current.decode() if isinstance(current, bytes) else None
-
     def _position_key(self, name: str) -> str:
         return f"{self._prefix}pos:{name}"
 
     def _history_key(self, name: str) -> str:
         return f"{self._prefix}log:{name}"
+
+    def _presence_key(self, name: str) -> str:
+        return f"{self._prefix}presence:{{{name}}}"
 
     def _control(self, process: str) -> str:
         return f"{self._prefix}process:{process}"
@@ -301,15 +316,21 @@ class RedisBackend(Listener, Backend):
             if replaced is not None:
                 self._unsubscribe_hub(replaced.connection, replaced.channels)
             self._local[digest] = local
-            opened = self.hub.add(connection, channels, catch_up=bool(since))
+            opened = self.hub.add(
+                connection, channels, catch_up=bool(since), hold_presence=True
+            )
         try:
             self._open(opened)
             # All of them: another socket may have opened one a moment ago.
             self._await_confirmation(list(channels), control=True)
             # Ended (realtime.disconnect, a logout) between the attach and
             # the subscription to this process's control channel, whose word
-            # of it was then missed?
-            now = self._call("attach a socket", lambda: self._owner(digest))
+            # of it was then missed? Read with the channels' presence, which
+            # must be read once the listener hears their changes.
+            now, states = self._call(
+                "attach a socket", lambda: self._owner_and_states(digest, channels)
+            )
+            self.hub.finish_presence(connection, states)
             if now is None:
                 connection.close(CLOSE_SESSION_ENDED, "session ended")
             elif now != owner:  # a newer socket took over meanwhile
@@ -337,6 +358,65 @@ class RedisBackend(Listener, Backend):
                     "Could not tell process %s its socket was replaced", other
                 )
         return replaced.connection if replaced is not None else None
+
+    def _owner_and_states(
+        self, digest: str, channels: t.Collection[str]
+    ) -> tuple[str | None, list[bytes]]:
+        """The socket's owner, and the presence states of its channels that
+        have members, in one round trip. Plain reads: a script in a pipeline
+        costs redis-py a SCRIPT EXISTS first, which every attach would pay.
+        So a member whose socket just expired may be in them, until a
+        listener announces its leave (see :data:`.scripts.PRESENCE`)."""
+        pipe = self._redis.pipeline(transaction=False)
+        pipe.hget(self._key(digest), "owner")
+        for channel in channels:
+            pipe.hvals(self._presence_key(channel))
+        owner, *found = pipe.execute()
+        states = self._states(channels, found)
+        return (owner.decode() if isinstance(owner, bytes) else None), states
+
+    def _plain_states(self, channels: t.Collection[str]) -> list[bytes]:
+        """Presence state frames of channels that have members, read as
+        :meth:`_owner_and_states` reads them."""
+        pipe = self._redis.pipeline(transaction=False)
+        for channel in channels:
+            pipe.hvals(self._presence_key(channel))
+        return self._states(channels, pipe.execute())
+
+    def _read_presence(self, channels: t.Collection[str], client: t.Any) -> t.Any:
+        return self._presence(
+            keys=[self._presence_key(c) for c in channels],
+            args=[self._prefix, *channels],
+            client=client,
+        )
+
+    def _states(self, channels: t.Collection[str], found: list[t.Any]) -> list[bytes]:
+        """Presence state frames of the channels that have members, from
+        what :data:`.scripts.PRESENCE` returned."""
+        states = []
+        for channel, values in zip(channels, found, strict=True):
+            if values:
+                self._presence_channels.add(channel)
+                states.append(state_frame(channel, map(parse_stored, values)))
+        return states
+
+    def _send_states(
+        self, connection: Connection, channels: t.Collection[str], *, held: bool
+    ) -> None:
+        """Read and send the presence of channels a live socket was just
+        subscribed to; ``held``: it was added to the hub with
+        ``hold_presence``, which this ends."""
+        states: list[bytes] = []
+        try:
+            if channels:
+                states = self._plain_states(channels)
+        except REDIS_ERRORS as e:
+            logger.warning("Could not read the presence of new subscriptions: %s", e)
+        finally:
+            if held:
+                self.hub.finish_presence(connection, states)
+            else:
+                self.hub.send_presence(connection, states)
 
     def _replays(self, since: t.Mapping[str, str]) -> dict[str, Replay]:
         pipe = self._redis.pipeline(transaction=False)
@@ -412,6 +492,32 @@ class RedisBackend(Listener, Backend):
             ",".join(excluded),  # connection ids hold no ","
         ]
         self._call("push", lambda: self._publish(keys=keys, args=args))
+
+    def track(self, digest: str, channel: str, key_json: str, meta_json: str) -> None:
+        tracked = self._call(
+            "track a socket",
+            lambda: self._track(
+                keys=[self._key(digest), self._presence_key(channel)],
+                args=[self._prefix, digest, channel, key_json, meta_json, new_ref()],
+            ),
+        )
+        if tracked == -1:
+            raise not_subscribed(channel)
+
+    def untrack(self, digest: str, channel: str) -> None:
+        self._call(
+            "untrack a socket",
+            lambda: self._untrack(
+                keys=[self._key(digest)], args=[self._prefix, digest, channel]
+            ),
+        )
+
+    def presence(self, channel: str) -> list[Member]:
+        (values,) = self._call(
+            "read a channel's presence",
+            lambda: self._read_presence([channel], self._redis),
+        )
+        return [parse_stored(v) for v in values]
 
     def disconnect(
         self, *, channels: t.Collection[str] = (), sessions: t.Collection[str] = ()
@@ -495,11 +601,23 @@ class RedisBackend(Listener, Backend):
                 return opened
             if op == "add":
                 local.channels.update(channels)
-                opened = self.hub.add(local.connection, channels)
+                opened = self.hub.add(local.connection, channels, hold_presence=wait)
             else:
                 local.channels.difference_update(channels)
+                # Its client's lists of those channels would go stale.
+                empty = [
+                    state_frame(c, []) for c in channels if c in self._presence_channels
+                ]
                 self._unsubscribe_hub(local.connection, channels)
-        self._open(opened)
-        if wait:
-            self._await_confirmation(list(channels) if op == "add" else [])
+                self.hub.send_presence(local.connection, empty)
+        if op == "add" and wait:
+            try:
+                self._open(opened)
+                self._await_confirmation(list(channels))
+            finally:
+                self._send_states(local.connection, channels, held=True)
+        else:
+            # On the listener's thread: the states are read once Redis
+            # confirms the new channels (see _send_acks).
+            self._open(opened)
         return opened

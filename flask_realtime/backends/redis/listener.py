@@ -6,7 +6,13 @@ It subscribes only to the channels of this process's sockets, starts with
 the first socket and stops with the last. It lives on whatever happens: an
 error is logged and the listener starts again with backoff; a half-open
 connection is noticed by a ping; after a reconnect each channel catches up
-from its history.
+from its history, and its sockets get its presence afresh.
+
+Presence changes come on the channels' pub/sub channels too. Each time it
+renews its sockets' leases, the listener also reads the presence of the
+channels it has seen members on, which takes out members whose socket key
+has expired and sends their leaves: so the leave of a socket whose process
+died reaches every page within the socket's lease and one renewal.
 
 A mixin of :class:`~flask_realtime.backends.redis.RedisBackend`, whose state
 it shares: the process's sockets, its lock, and its connection pool.
@@ -30,6 +36,8 @@ from ...history import gap_frame
 from ...history import is_after
 from ...history import new_epoch
 from ...history import Replay
+from ...presence import parse_stored
+from ...presence import state_frame
 from ...protocol import CLOSE_REPLACED
 from ...pushing import Excluded
 from ...pushing import NOBODY
@@ -94,6 +102,15 @@ class Listener:
         def _position_key(self, name: str) -> str: ...
         def _replays(self, since: t.Mapping[str, str]) -> dict[str, Replay]: ...
         def _end_local(self, digest: str, owner: str) -> None: ...
+        def _read_presence(
+            self, channels: t.Collection[str], client: t.Any
+        ) -> t.Any: ...
+        def _send_states(
+            self, connection: Connection, channels: t.Collection[str], *, held: bool
+        ) -> None: ...
+        def _states(
+            self, channels: t.Collection[str], found: list[t.Any]
+        ) -> list[bytes]: ...
         def _close_if_local(self, digest: str) -> None: ...
         def _apply_locally(
             self,
@@ -117,8 +134,13 @@ class Listener:
         self._confirmed: set[str] = set()
         self._confirm = threading.Condition()
         # Changes asked for by other processes, acknowledged once the
-        # channels they needed are confirmed: (channel names, ack key).
-        self._pending_acks: list[tuple[set[str], str]] = []
+        # channels they needed are confirmed: (channel names, ack key, the
+        # socket's digest, channels whose presence it then gets).
+        self._pending_acks: list[tuple[set[str], str, str, list[str]]] = []
+        # Local channels with presence members, seen in a state or a change:
+        # the listener reads their presence when it renews leases, which
+        # sends the leaves of members whose socket expired.
+        self._presence_channels: set[str] = set()
         # The position this process has delivered each channel up to, or
         # read before subscribing to it; None if that read failed. After the
         # listener reconnects, each channel catches up from here, and frames
@@ -139,6 +161,7 @@ class Listener:
         emptied = self.hub.remove(connection, channels)
         for channel in emptied:
             self._caught_up.pop(channel, None)
+            self._presence_channels.discard(channel)
         names = [self._channel(c) for c in emptied]
         self._wanted.difference_update(names)
         with self._confirm:
@@ -338,6 +361,9 @@ class Listener:
         if kind == "message" and channel.startswith(channel_prefix):
             data, name = message["data"], channel[len(channel_prefix) :].decode()
             head, _, frame = data.partition(b"\n")
+            if head == b"p":  # a presence change, see scripts.py
+                self._presence_changed(name, frame)
+                return
             position, _, excluded = head.partition(b" x")  # see scripts.PUBLISH
             if not frames.is_text_frame(frame):
                 raise ValueError("not a text frame")
@@ -360,6 +386,11 @@ class Listener:
                     self._confirmed.add(name)
                     self._confirm.notify_all()
                 self._send_acks()
+
+    def _presence_changed(self, channel: str, text: bytes) -> None:
+        text.decode()  # UTF-8, or the frame would break the client's stream
+        self._presence_channels.add(channel)
+        self.hub.deliver_presence(channel, frames.text_frame(text))
 
     def _deliver(
         self, channel: str, position: str, frame: bytes, excluded: Excluded
@@ -390,6 +421,16 @@ class Listener:
                 excluded = replay.excluded.get(i, NOBODY)
                 self.hub.deliver(channel, _position_in(frame), frame, excluded)
         self._caught_up[channel] = replay.position
+        if channel in self._presence_channels:
+            # Changes made while the listener was away are lost: a fresh
+            # state replaces what the pages have, in stream order.
+            try:
+                (values,) = self._read_presence([channel], self._redis)
+            except REDIS_ERRORS:
+                logger.warning("Could not read the presence of %r", channel[:100])
+            else:
+                members = map(parse_stored, values)
+                self.hub.deliver_presence(channel, state_frame(channel, members))
 
     def _renew_leases(self) -> None:
         with self._lock:
@@ -402,9 +443,19 @@ class Listener:
                 args=[self._prefix, digest, lease_ms, owner],
                 client=pipe,
             )
-        for (digest, _), renewed in zip(owners, pipe.execute(), strict=True):
+        watched = list(self._presence_channels)
+        if watched:
+            self._read_presence(watched, pipe)  # sends leaves of expired members
+        results = pipe.execute(raise_on_error=False)
+        for (digest, _), renewed in zip(owners, results, strict=False):
+            if isinstance(renewed, Exception):
+                raise renewed
             if renewed == 0:
                 self._close_if_local(digest)
+        if watched and isinstance(results[-1], Exception):
+            # A key of the prefix that is not ours: presence of those
+            # channels stays as it is, and the leases were renewed.
+            logger.warning("Could not read the presence of channels: %s", results[-1])
 
     def _on_control(self, message: dict[str, t.Any]) -> None:
         digest = message["digest"]
@@ -418,12 +469,16 @@ class Listener:
         else:
             # Not waiting for the confirmation: this thread receives it. The
             # acknowledgement goes out once Redis has confirmed.
-            opened = self._apply_locally(
-                message["op"], digest, message["channels"], wait=False
-            )
+            op, channels = message["op"], message["channels"]
+            opened = self._apply_locally(op, digest, channels, wait=False)
             with self._confirm:
                 self._pending_acks.append(
-                    ({self._channel(c) for c in opened}, message["ack"])
+                    (
+                        {self._channel(c) for c in opened},
+                        message["ack"],
+                        digest,
+                        channels if op == "add" else [],
+                    )
                 )
             self._send_acks()
 
@@ -432,7 +487,13 @@ class Listener:
             ready = [a for a in self._pending_acks if a[0] <= self._confirmed]
             for item in ready:
                 self._pending_acks.remove(item)
-        for _, ack in ready:
+        for _, ack, digest, channels in ready:
+            with self._lock:
+                local = self._local.get(digest)
+            if channels and local is not None:
+                # Read on the listener's thread, once it hears the channels:
+                # changes after the read come after the state.
+                self._send_states(local.connection, channels, held=False)
             pipe = self._redis.pipeline(transaction=False)
             pipe.lpush(ack, "1")
             pipe.expire(ack, 10)

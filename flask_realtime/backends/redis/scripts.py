@@ -8,11 +8,33 @@ channel it is on (``members:<channel>``) and one per browser session
 (``session:<tag>``), scored by that time: :data:`END` finds through them
 every socket to end, connected or not, and each set forgets its members as
 their times pass and expires with its last one.
+
+Presence: a socket tracked on a channel has a field ``p:<channel>`` (its
+ref) in its hash, and an entry in the channel's hash
+``presence:{<channel>}``, under its digest: the key's JSON, a newline, and
+``{"ref": ..., "meta": ...}``. That hash outlives the socket key of its
+longest-lived member by :data:`PRESENCE_MARGIN_MS`, time for a listener to
+announce its leave: every script that sets a tracked socket's expiry
+stretches it. A change is published on the channel's pub/sub
+channel as ``p`` and a newline before the frame's JSON (a push starts with
+its position, which has a ``:``). Whoever reads a channel's presence
+(:data:`PRESENCE`) takes out, and announces the leave of, members whose
+socket key is gone: expired or lost.
 """
+
+#: How long a channel's presence hash outlives the socket keys of its
+#: members (ms). Listeners read it every REALTIME_PING_INTERVAL at most, and
+#: announce the leaves of members whose key expired; after that, a hash
+#: nobody watches goes too.
+PRESENCE_MARGIN_MS = 5 * 60 * 1000
+
+_MARGIN = f"local PRESENCE_MARGIN = {PRESENCE_MARGIN_MS}\n"
 
 # Shared by the scripts that keep the index. ARGV of theirs name the key
 # prefix and the socket's digest; ``now`` is Redis's clock, in ms.
-_INDEX = """
+_INDEX = (
+    _MARGIN
+    + """
 local function now_ms()
   local t = redis.call('TIME')
   return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
@@ -27,12 +49,61 @@ local function index_socket(key, prefix, digest)
   local now = now_ms()
   local deadline = now + redis.call('PTTL', key)
   for _, field in ipairs(redis.call('HKEYS', key)) do
-    if string.sub(field, 1, 2) == 'c:' then
+    local kind = string.sub(field, 1, 2)
+    if kind == 'c:' then
       index(prefix .. 'members:' .. string.sub(field, 3), digest, deadline, now)
+    elseif kind == 'p:' then
+      local set = prefix .. 'presence:{' .. string.sub(field, 3) .. '}'
+      if redis.call('PTTL', set) < deadline - now + PRESENCE_MARGIN then
+        redis.call('PEXPIREAT', set, deadline + PRESENCE_MARGIN)
+      end
     end
   end
   local tag = redis.call('HGET', key, 's')
   if tag then index(prefix .. 'session:' .. tag, digest, deadline, now) end
+end
+"""
+)
+
+# Shared by the scripts that change presence: tell a channel's subscribers
+# that members (stored values, see above) joined or left.
+_PRESENCE = """
+local function grouped(values)
+  local order, groups = {}, {}
+  for _, value in ipairs(values) do
+    local newline = string.find(value, '\\n', 1, true)
+    local key = string.sub(value, 1, newline - 1)
+    if not groups[key] then
+      groups[key] = {}
+      table.insert(order, key)
+    end
+    table.insert(groups[key], string.sub(value, newline + 1))
+  end
+  local parts = {}
+  for _, key in ipairs(order) do
+    table.insert(parts, key .. ':[' .. table.concat(groups[key], ',') .. ']')
+  end
+  return '{' .. table.concat(parts, ',') .. '}'
+end
+local function announce(prefix, channel, joins, leaves)
+  redis.call('PUBLISH', prefix .. 'channel:' .. channel,
+    'p\\n{"channel":' .. cjson.encode(channel) .. ',"presence":{"joins":'
+    .. grouped(joins) .. ',"leaves":' .. grouped(leaves) .. '}}')
+end
+local function leave(prefix, digest, channel)
+  local set = prefix .. 'presence:{' .. channel .. '}'
+  local value = redis.call('HGET', set, digest)
+  if value then
+    redis.call('HDEL', set, digest)
+    announce(prefix, channel, {}, {value})
+  end
+end
+local function leave_all(key, prefix, digest)
+  for _, field in ipairs(redis.call('HKEYS', key)) do
+    if string.sub(field, 1, 2) == 'p:' then
+      leave(prefix, digest, string.sub(field, 3))
+    end
+  end
 end
 """
 
@@ -82,9 +153,11 @@ return {previous, before, redis.call('HGETALL', KEYS[1])}
 # KEYS: socket. ARGV: owner, forget ('1' or '0'), grace (ms), prefix, digest.
 DETACH = (
     _INDEX
+    + _PRESENCE
     + """
 if redis.call('HGET', KEYS[1], 'owner') ~= ARGV[1] then return 0 end
 if ARGV[2] == '1' then
+  leave_all(KEYS[1], ARGV[4], ARGV[5])
   redis.call('DEL', KEYS[1])
 else
   redis.call('HDEL', KEYS[1], 'owner')
@@ -102,6 +175,7 @@ return 1
 # nothing changed).
 CHANGE_CHANNELS = (
     _INDEX
+    + _PRESENCE
     + """
 local key, prefix = KEYS[1], ARGV[2]
 if redis.call('EXISTS', key) == 0 then return false end
@@ -132,6 +206,9 @@ for i = first, #ARGV do
   else
     redis.call('HDEL', key, field)
     redis.call('ZREM', prefix .. 'members:' .. ARGV[i], ARGV[3])
+    if redis.call('HDEL', key, 'p:' .. ARGV[i]) == 1 then
+      leave(prefix, ARGV[3], ARGV[i])
+    end
   end
 end
 if ARGV[1] == 'add' then index_socket(key, prefix, ARGV[3]) end
@@ -143,7 +220,9 @@ return redis.call('HGET', key, 'owner') or ''
 # name. Deletes every socket the indexes name that is still on the channel or
 # in the session, and returns {digest, owner} of the connected ones, whose
 # processes must close them.
-END = """
+END = (
+    _PRESENCE
+    + """
 local prefix = ARGV[1]
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
@@ -160,6 +239,7 @@ for i = 2, #ARGV, 2 do
     end
     if still then
       local owner = redis.call('HGET', key, 'owner')
+      leave_all(key, prefix, digest)
       redis.call('DEL', key)
       if owner then table.insert(connected, {digest, owner}) end
     end
@@ -168,6 +248,7 @@ for i = 2, #ARGV, 2 do
 end
 return connected
 """
+)
 
 # KEYS: position hash, history list. ARGV: envelope head, a new epoch,
 # history TTL (ms), history size, pub/sub channel, excluded connection ids
@@ -241,3 +322,72 @@ if not epoch then
 end
 return epoch .. ':' .. redis.call('HGET', KEYS[1], 'seq')
 """
+
+# KEYS: socket, the channel's presence hash. ARGV: prefix, digest, channel,
+# key (JSON), meta (JSON), a new ref. 1 if tracked; 0 if the socket is gone;
+# -1 if it is not subscribed to the channel. Tracked again under the same
+# key, the socket keeps its ref; under another, it leaves the old key and
+# joins with the new ref. Nothing is announced when nothing changed.
+TRACK = (
+    _PRESENCE
+    + _MARGIN
+    + """
+local key, set, channel = KEYS[1], KEYS[2], ARGV[3]
+if redis.call('EXISTS', key) == 0 then return 0 end
+if redis.call('HEXISTS', key, 'c:' .. channel) == 0 then return -1 end
+local old = redis.call('HGET', set, ARGV[2])
+local ref = redis.call('HGET', key, 'p:' .. channel)
+local leaves = {}
+if old and string.sub(old, 1, #ARGV[4] + 1) ~= ARGV[4] .. '\\n' then
+  leaves = {old}
+  ref = false
+end
+ref = ref or ARGV[6]
+local value = ARGV[4] .. '\\n{"ref":"' .. ref .. '","meta":' .. ARGV[5] .. '}'
+if value == old then return 1 end
+redis.call('HSET', key, 'p:' .. channel, ref)
+redis.call('HSET', set, ARGV[2], value)
+local ttl = redis.call('PTTL', key) + PRESENCE_MARGIN
+if redis.call('PTTL', set) < ttl then redis.call('PEXPIRE', set, ttl) end
+announce(ARGV[1], channel, {value}, leaves)
+return 1
+"""
+)
+
+# KEYS: socket. ARGV: prefix, digest, channel.
+UNTRACK = (
+    _PRESENCE
+    + """
+if redis.call('HDEL', KEYS[1], 'p:' .. ARGV[3]) == 1 then
+  leave(ARGV[1], ARGV[2], ARGV[3])
+end
+"""
+)
+
+# KEYS: presence hashes. ARGV: prefix, then the channel of each hash. The
+# members of each channel, as stored, once those whose socket key is gone
+# (its time ran out: connect timeout, grace, or a dead process's lease) are
+# taken out and their leaves announced. Listeners run it for the channels
+# their sockets watch, so that leaves come without anyone asking.
+PRESENCE = (
+    _PRESENCE
+    + """
+local prefix = ARGV[1]
+local found = {}
+for i, set in ipairs(KEYS) do
+  local kept, gone = {}, {}
+  local fields = redis.call('HGETALL', set)
+  for j = 1, #fields, 2 do
+    if redis.call('EXISTS', prefix .. 'socket:' .. fields[j]) == 1 then
+      table.insert(kept, fields[j + 1])
+    else
+      redis.call('HDEL', set, fields[j])
+      table.insert(gone, fields[j + 1])
+    end
+  end
+  if #gone > 0 then announce(prefix, ARGV[i + 1], {}, gone) end
+  found[i] = kept
+end
+return found
+"""
+)

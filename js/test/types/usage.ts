@@ -13,6 +13,8 @@ import {
   type ClientOptions,
   type ClientState,
   type CloseDetail,
+  type PresenceChange,
+  type PresenceList,
   type PushFrame,
   type Reply,
   type WebSocketLike
@@ -73,6 +75,22 @@ realtime.on<{ text: string }>("chat", (payload) => {
 realtime.on("chat", (payload: { text: string }, frame) => {
   expectType(frame.payload)<{ text: string }>(true)
 })
+
+// Presence: metas are unknown unless the page says what they are.
+expectType(realtime.presence("room"))<PresenceList<unknown>>(true)
+expectType(realtime.presence<{ name: string }>("room"))<Record<string, { name: string }[]>>(true)
+const offPresence = realtime.onPresence<{ name: string }>("room", (list, { joins, leaves }) => {
+  expectType(list)<PresenceList<{ name: string }>>(true)
+  expectType(joins)<Record<string, { name: string }[]>>(true)
+  expectType(leaves)<PresenceList<{ name: string }>>(true)
+})
+expectType(offPresence)<() => void>(true)
+realtime.onPresence("room", (list, change) => {
+  expectType(list)<PresenceList<unknown>>(true)
+  expectType(change)<PresenceChange<unknown>>(true)
+})
+// @ts-expect-error: the listener gets the list first, not a key
+realtime.onPresence("room", (key: number) => key)
 
 // Events: each name has its detail.
 realtime.onEvent("close", (detail) => {
