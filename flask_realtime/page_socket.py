@@ -5,6 +5,7 @@ from __future__ import annotations
 import typing as t
 
 from flask import abort
+from flask import has_request_context
 
 from . import identity
 from . import presence
@@ -118,6 +119,19 @@ class PageSocket:
         <flask_realtime.Realtime.push>`. ``g.socket.push(message, room,
         exclude=g.socket)`` reaches everyone in the room but this page."""
         self._state.push(self._app, message, channels, exclude)
+
+    def _existing_id(self) -> str | None:
+        """The page's id if the request has one, issuing none: a request
+        that names its page (a call over HTTP while the socket is down) is
+        bound to it here, so that ``exclude=g.socket`` leaves it out."""
+        if self._connection_id is None and has_request_context():
+            key = identity.socket_key(create=False)
+            presented = identity.presented_connection_id()
+            if key is not None and presented is not None:
+                digest = identity.digest(key, presented)
+                if self._state.backend.is_known(digest):
+                    self._connection_id, self._digest = presented, digest
+        return self._connection_id
 
     def _adopt(self, connection_id: str, digest: str) -> None:
         """Bind to an id already checked, as the socket endpoint does."""

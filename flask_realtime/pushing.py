@@ -36,7 +36,7 @@ NOBODY: Excluded = frozenset()
 def check_exclude(exclude: t.Any) -> Excluded:
     """The connection ids ``exclude`` names: a page socket (``g.socket``), a
     connection id, or a list, tuple or set of either. A page socket without
-    an id yet names nobody."""
+    an id (none issued, none named by the request) names nobody."""
     from .identity import is_valid_connection_id
     from .page_socket import PageSocket
 
@@ -48,8 +48,9 @@ def check_exclude(exclude: t.Any) -> Excluded:
     ids = set()
     for item in items:
         if isinstance(item, PageSocket):
-            if item._connection_id is not None:
-                ids.add(item._connection_id)
+            page_id = item._existing_id()
+            if page_id is not None:
+                ids.add(page_id)
         elif is_valid_connection_id(item):
             ids.add(item)
         else:

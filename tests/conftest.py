@@ -99,7 +99,8 @@ def create_app(**config: t.Any) -> Flask:
     @app.post("/say-to-others")
     def say_to_others() -> tuple[str, int]:
         # The chat pattern: everyone in the room but the page that said it.
-        g.socket.push({"said": request.json["text"]}, "chat", exclude=g.socket)
+        fields = request.get_json(silent=True) or request.form
+        g.socket.push({"said": fields["text"]}, "chat", exclude=g.socket)
         return "", 204
 
     return app

@@ -91,3 +91,19 @@ def test_a_page_socket_without_an_id_excludes_nobody(app, realtime):
         app.preprocess_request()
         realtime.push("x", "chat", exclude=g.socket)  # issues no id
         assert g.socket._connection_id is None
+
+
+def test_a_page_that_calls_over_http_is_left_out_too(room, browser, realtime):
+    # While its socket is down the client calls over HTTP, naming its page
+    # with a header; g.socket is then that page, and exclude leaves it out.
+    pages, (sender, same_browser, other) = room
+    status, _ = browser.request(
+        "/say-to-others",
+        method="POST",
+        data={"text": "over http"},
+        headers={"X-Socket-Connection-Id": pages[0].connection_id},
+    )
+    assert status == 204
+    realtime.push("after", "chat")
+    assert other.receive()["payload"] == {"said": "over http"}
+    assert sender.receive()["payload"] == "after"
