@@ -68,32 +68,45 @@ class Dispatcher:
         except queue.Full:
             self._note_drop()
             return
+        self._restart()
+
+    def _run(self) -> None:
+        try:
+            while True:
+                try:
+                    function, frame = self._queue.get(timeout=5.0)
+                except queue.Empty:
+                    with self._lock:
+                        if self._queue.empty():  # idle: the next put starts one
+                            return
+                    continue
+                self._call(function, frame)
+        finally:
+            with self._lock:
+                self._thread = None
+            if not self._queue.empty():  # ended by something no catch stops
+                self._restart()
+
+    def _call(self, function: ListenerFunction, frame: bytes) -> None:
+        channel = "?"
+        try:
+            message = json.loads(frames.unframe(frame)[1])
+            channel = str(message.get("channel"))[:100]
+            if "payload" not in message:
+                return  # a gap frame: listeners have no positions to keep
+            function(message["payload"])
+        # BaseException too: a listener's SystemExit, or gevent's Timeout,
+        # must not end delivery to every other listener.
+        except BaseException:
+            logger.exception("A listener of channel %r failed", channel)
+
+    def _restart(self) -> None:
         with self._lock:
             if self._thread is None:
                 self._thread = threading.Thread(
                     target=self._run, name="flask-realtime-listen", daemon=True
                 )
                 self._thread.start()
-
-    def _run(self) -> None:
-        while True:
-            try:
-                function, frame = self._queue.get(timeout=5.0)
-            except queue.Empty:
-                with self._lock:
-                    if self._queue.empty():  # idle: the next put starts one
-                        self._thread = None
-                        return
-                continue
-            message = json.loads(frames.unframe(frame)[1])
-            if "payload" not in message:
-                continue  # a gap frame: listeners have no positions to keep
-            try:
-                function(message["payload"])
-            except Exception:
-                logger.exception(
-                    "A listener of channel %r failed", str(message["channel"])[:100]
-                )
 
     def _note_drop(self) -> None:
         with self._lock:

@@ -96,3 +96,21 @@ def test_on_redis_every_listening_process_gets_every_process_pushes(redis_server
         server.stop()
         for app in (listening, serving):
             app.extensions["realtime"]._state(app).backend.close()
+
+
+def test_a_listener_that_raises_system_exit_stops_no_other(realtime, caplog):
+    # SystemExit (or gevent's Timeout) is no Exception: it ended the thread
+    # that runs every listener, for good.
+    def exits(payload):
+        raise SystemExit(1)
+
+    got, listener = received_into()
+    realtime.listen("a", exits)
+    realtime.listen("b", listener)
+    for n in range(3):
+        realtime.push(n, "a")
+        realtime.push(n, "b")
+    assert [got.get(timeout=10) for _ in range(3)] == [0, 1, 2]
+    assert any(
+        "A listener of channel 'a' failed" in r.getMessage() for r in caplog.records
+    )
