@@ -8,8 +8,11 @@ from __future__ import annotations
 import itertools
 import os
 import typing as t
+from urllib.parse import urlsplit
 
+from flask import abort
 from flask import Flask
+from flask import request
 
 from flask_realtime import Realtime
 
@@ -25,6 +28,9 @@ def create_app(test_config: t.Mapping[str, t.Any] | None = None) -> Flask:
         # Signs the session cookie, which holds each browser's socket key.
         # The default is for development only: set SECRET_KEY in production.
         SECRET_KEY=os.environ.get("SECRET_KEY", "dev - change me"),
+        # Browsers leave the cookie off cross-site form posts: a first line
+        # against cross-site request forgery (see refuse_other_sites).
+        SESSION_COOKIE_SAMESITE="Lax",
     )
     if test_config is not None:
         app.config.from_mapping(test_config)
@@ -39,6 +45,20 @@ def create_app(test_config: t.Mapping[str, t.Any] | None = None) -> Flask:
     from . import handlers  # noqa: F401
     from . import views
 
+    app.before_request(refuse_other_sites)
     app.register_blueprint(views.bp)
     app.register_blueprint(auth.bp)
     return app
+
+
+def refuse_other_sites() -> None:
+    """Refuse a POST that another site's page sent: a form there could post
+    a message, or log the user out, with the user's cookie. The socket is
+    protected already, by Flask-Realtime's Origin check at the handshake;
+    plain form posts are not. Browsers send Origin with every cross-site
+    POST; a request without one (curl, an old browser) comes from no page.
+    """
+    origin = request.headers.get("Origin")
+    if request.method == "POST" and origin is not None:
+        if urlsplit(origin).netloc != request.host:
+            abort(403)

@@ -20,6 +20,8 @@ from flask.typing import ResponseReturnValue
 from .helpers import bad_request
 from .helpers import check_room
 from .helpers import GUEST_PREFIX
+from .helpers import is_guest_name
+from .helpers import normalise_name
 
 bp = Blueprint("auth", __name__)
 
@@ -35,12 +37,14 @@ def _room_to_return_to() -> str:
 @bp.post("/login")
 def login() -> ResponseReturnValue:
     room = _room_to_return_to()
-    name = request.form.get("name", "").strip()
+    # Normalised before any check, and kept so: "anonymous\u20111" or
+    # "\u200banonymous-1" must not pass for a guest, nor "ann\u200b" for ann.
+    name = normalise_name(request.form.get("name", ""))
     if not name:
         return bad_request("The name is empty.")
     if len(name) > MAX_NAME_LENGTH:
         return bad_request(f"The name must have at most {MAX_NAME_LENGTH} characters.")
-    if name.startswith(GUEST_PREFIX):
+    if is_guest_name(name):
         return bad_request(f"Names beginning with {GUEST_PREFIX!r} are for guests.")
     # A new session for a new name. Clearing the old one ends its sockets
     # (close code 4003), in every tab: their handshakes carried the guest's

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import typing as t
+import unicodedata
 
 from flask import abort
 from flask import current_app
@@ -30,6 +31,24 @@ def check_room(name: str) -> str:
 
 def channel(room: str) -> str:
     return f"room:{room}"
+
+
+def normalise_name(name: str) -> str:
+    """A name as it is kept and shown: NFKC (a fullwidth "ａ" is "a"),
+    without format or control characters (zero-width spaces, direction
+    overrides), which would let one name look like another."""
+    name = unicodedata.normalize("NFKC", name)
+    kept = (c for c in name if unicodedata.category(c) not in ("Cf", "Cc"))
+    return "".join(kept).strip()
+
+
+def is_guest_name(name: str) -> bool:
+    """Whether a name looks like a guest's: case aside, and with any dash
+    (a non-breaking hyphen, say) as "-". Run on a normalised name."""
+    skeleton = "".join(
+        "-" if unicodedata.category(c) == "Pd" else c for c in name.casefold()
+    )
+    return skeleton.startswith(GUEST_PREFIX)
 
 
 def bad_request(message: str) -> Response:

@@ -50,9 +50,9 @@ def room(name: str) -> str:
     # The page's socket receives this room's messages, from the moment it
     # connects.
     g.socket.subscribe(channel(room))
-    # And is present in the room under the user's name: a user's tabs go
-    # under one key. Its presence ends with its socket, or when it leaves.
-    g.socket.track(channel(room), current_name())
+    # Not present in the room yet: a GET alone (a crawler, curl) would make
+    # everyone see a join, and a leave a minute later. The page tracks
+    # itself once its socket is open, with the "here" action (handlers.py).
     return render_template(
         "room.html",
         room=room,
@@ -61,8 +61,9 @@ def room(name: str) -> str:
         messages=_store().recent(room),
         user_name=current_name(),
         logged_in=is_logged_in(),
-        # Who is here, this page included, for the first render; the page
-        # script keeps the list current from the socket's presence frames.
+        # Who is here, for the first render (this page is not, yet); the
+        # page script keeps the list current from the socket's presence
+        # frames.
         present=realtime.presence(channel(room)),
     )
 

@@ -33,9 +33,11 @@ from .client_connection import FINAL_STATES
 from .client_connection import Settings
 from .client_connection import socket_url
 from .errors import RealtimeError
+from .history import _POSITION as POSITION  # the server's own form
 from .history import MAX_POSITIONS
 from .identity import is_valid_connection_id
 from .protocol import CLOSE_ID_REFUSED
+from .pushing import MAX_CHANNEL_LENGTH
 
 __all__ = ["CallError", "Client", "ClientClosed", "ConnectionLost", "Response"]
 
@@ -153,6 +155,13 @@ class Client:
     :param max_message_size: the server's :data:`REALTIME_MAX_MESSAGE_SIZE`:
         a longer message raises :exc:`ValueError` instead of making the
         server close the socket.
+    :param max_received_size: characters of a frame from the server, at
+        least the server's :data:`REALTIME_MAX_BACKLOG`. A longer one closes
+        the socket with 1009, and the client reconnects, so that a broken or
+        hostile server cannot fill the client's memory.
+    :param max_pending_messages: frames that may wait while a listener runs.
+        With more, the client stops reading the socket, so the server's
+        :data:`REALTIME_MAX_BACKLOG` applies to a client that cannot keep up.
     :param ssl_context: for ``https``/``wss`` URLs, instead of the default.
     :raises OSError: the page could not be loaded (``urllib.error.URLError``).
     :raises ValueError: the page has no connection id.
@@ -173,6 +182,8 @@ class Client:
         restart_window: float = 5.0,
         reload_interval: float = 10.0,
         max_message_size: int = 64 * 1024,
+        max_received_size: int = 1024 * 1024,
+        max_pending_messages: int = 1000,
         ssl_context: ssl.SSLContext | None = None,
     ) -> None:
         if (connection_id is None) != (socket_key is None):
@@ -192,6 +203,8 @@ class Client:
             reconnect_max=reconnect_max,
             restart_window=restart_window,
             reload_interval=reload_interval,
+            max_received_size=max_received_size,
+            max_pending_messages=max_pending_messages,
             ssl_context=ssl_context,
         )
         if connection_id is None:
@@ -267,12 +280,12 @@ class Client:
     def on(self, channel: str, listener: Listener) -> t.Callable[[], None]:
         """Call ``listener(payload)`` for each message pushed to ``channel``.
 
-        It runs on the client's thread: while it runs, no other frame is
-        read, so hand long work to another thread. It must not wait for
-        :meth:`call` or :meth:`request`, whose replies that thread reads
-        (they raise :exc:`RuntimeError` there). An exception it raises is
-        logged on the ``flask_realtime.client`` logger, and the next
-        listeners and frames go on.
+        It runs on the client's thread: while it runs, the next frames wait,
+        up to ``max_pending_messages``, so hand long work to another thread.
+        It must not wait for :meth:`call` or :meth:`request`, whose replies
+        that thread reads (they raise :exc:`RuntimeError` there). An
+        exception it raises is logged on the ``flask_realtime.client``
+        logger, and the next listeners and frames go on.
 
         :returns: a function that removes the listener.
         """
@@ -490,7 +503,15 @@ class Client:
 
     def _handle_push(self, frame: dict[str, t.Any]) -> None:
         channel, position = frame["channel"], frame.get("position")
-        if isinstance(position, str):
+        if len(channel) > MAX_CHANNEL_LENGTH or (
+            position is not None
+            and not (isinstance(position, str) and POSITION.match(position))
+        ):
+            # Positions go back to the server in the reconnect URL: a
+            # hostile server must not make it grow.
+            logger.warning("Ignored a push with a malformed channel or position")
+            return
+        if position is not None:
             with self._lock:
                 # The server takes at most MAX_POSITIONS back.
                 if channel in self._positions or len(self._positions) < MAX_POSITIONS:

@@ -14,6 +14,8 @@ What a close code means (``docs/protocol.rst``, "Close codes"):
 - 4002 (replaced): "replaced", not retried, or the two sockets would take
   the id from each other for ever.
 - 4003 (session ended): "ended", not retried; the server forgot the id.
+- 1009 (message too big): the client closed a message longer than
+  ``max_received_size``; it reconnects as for any other code.
 - 1012 (service restart): every client of that server got it at the same
   instant, so the first reconnect waits a random time up to
   ``restart_window`` instead of the quick first retry.
@@ -77,6 +79,8 @@ class Settings:
     reconnect_max: float
     restart_window: float
     reload_interval: float
+    max_received_size: int
+    max_pending_messages: int
     ssl_context: ssl.SSLContext | None
 
 
@@ -247,6 +251,8 @@ class Connection:
                 headers,
                 timeout=self._settings.timeout,
                 idle_timeout=2 * self._settings.ping_interval,
+                max_message_size=self._settings.max_received_size,
+                max_pending=self._settings.max_pending_messages,
                 ssl_context=self._settings.ssl_context,
             )
         except simple_websocket.ConnectionError as e:

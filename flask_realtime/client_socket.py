@@ -15,9 +15,15 @@ client that runs for days needs and simple-websocket 1.1 leaves out.
   interleave (simple-websocket issues #45 and #34).
 - A close from the server is answered, as RFC 6455 asks; the server
   otherwise waits 5 seconds for it.
+- Memory stays bounded whatever the server sends: a message longer than
+  ``max_message_size`` characters ends the connection with 1009, and the
+  reader stops reading while ``max_pending`` messages wait for
+  ``receive()``, so that TCP pushes back and the server's own backlog limit
+  applies, as the server's ``Connection`` does with its clients.
 
 It relies on simple-websocket's internals (``Base.__init__``, ``_thread``,
-``_handle_events``, ``sock``, ``ws``, ``close_reason``), which the
+``_handle_events``, ``sock``, ``ws``, ``close_reason``, ``input_buffer``,
+``max_message_size``), which the
 dependency pin in ``pyproject.toml`` keeps stable; ``tests/unit/test_client.py``
 runs it against a fake server.
 """
@@ -39,11 +45,15 @@ from wsproto.events import CloseConnection
 from wsproto.utilities import LocalProtocolError
 
 from .protocol import CLOSE_ABNORMAL
+from .protocol import CLOSE_MESSAGE_TOO_BIG
 
 logger = logging.getLogger("flask_realtime.client")
 
 #: Seconds a clean close waits for the server's answer before cutting.
 CLOSE_WAIT = 2.0
+#: Seconds between two looks at a full input buffer, so that a reader that
+#: waits for room notices a connection that ended.
+_ROOM_POLL = 0.1
 
 
 class ClientSocket(simple_websocket.Client):  # type: ignore[misc]
@@ -53,6 +63,10 @@ class ClientSocket(simple_websocket.Client):  # type: ignore[misc]
     :param timeout: seconds for the TCP connect and the handshake.
     :param idle_timeout: seconds without a byte from the server after which
         the connection counts as dead.
+    :param max_message_size: characters of a message, past which the
+        connection is closed with 1009.
+    :param max_pending: messages that may wait for :meth:`receive` before
+        the reader stops reading.
     :raises OSError: the server cannot be reached, or did not answer in time.
     :raises simple_websocket.ConnectionError: the server refused the upgrade
         with an HTTP status (``status_code``).
@@ -65,6 +79,8 @@ class ClientSocket(simple_websocket.Client):  # type: ignore[misc]
         *,
         timeout: float,
         idle_timeout: float,
+        max_message_size: int,
+        max_pending: int,
         ssl_context: ssl.SSLContext | None = None,
     ) -> None:
         # What simple_websocket.Client.__init__ sets, with a connect timeout
@@ -77,13 +93,18 @@ class ClientSocket(simple_websocket.Client):  # type: ignore[misc]
         self.subprotocols: list[str] = []
         self.extra_headeers = list(headers.items())  # sic: simple-websocket's name
         self._idle_timeout = idle_timeout
+        self._max_pending = max_pending
+        self._input_room = threading.Event()
         sock = socket.create_connection((self.host, self.port), timeout=timeout)
         try:
             if secure:
                 context = ssl_context or ssl.create_default_context()
                 sock = context.wrap_socket(sock, server_hostname=self.host)
             simple_websocket.ws.Base.__init__(
-                self, _WholeWrites(sock), connection_type=ConnectionType.CLIENT
+                self,
+                _WholeWrites(sock, self._wait_for_room),
+                connection_type=ConnectionType.CLIENT,
+                max_message_size=max_message_size,
             )
         except BaseException:
             sock.close()
@@ -100,6 +121,11 @@ class ClientSocket(simple_websocket.Client):  # type: ignore[misc]
         except LocalProtocolError as e:  # the server's close came first
             raise simple_websocket.ConnectionClosed(self.close_reason) from e
 
+    def receive(self, timeout: float | None = None) -> str | bytes | None:
+        message: str | bytes | None = super().receive(timeout)
+        self._input_room.set()
+        return message
+
     def close(self, reason: int | None = None, message: str | None = None) -> None:
         """Close with ``reason`` (a close code) and wait a moment for the
         server's answer, so that the server reads the code before the TCP
@@ -110,6 +136,7 @@ class ClientSocket(simple_websocket.Client):  # type: ignore[misc]
             simple_websocket.ws.Base.close(self, reason, message)
         except (simple_websocket.ConnectionClosed, LocalProtocolError, OSError):
             pass
+        self._input_room.set()  # the reader must read the server's answer
         if threading.current_thread() is not self.thread:
             self.thread.join(CLOSE_WAIT)
         self.abort()
@@ -126,6 +153,7 @@ class ClientSocket(simple_websocket.Client):  # type: ignore[misc]
         self.connected = False
         self.sock.cut()
         self.event.set()
+        self._input_room.set()
         if threading.current_thread() is not self.thread:
             self.thread.join(CLOSE_WAIT)
 
@@ -156,12 +184,30 @@ class ClientSocket(simple_websocket.Client):  # type: ignore[misc]
 
     def _handle_events(self) -> bool:
         keep_going = bool(super()._handle_events())
-        if not keep_going and self.ws.state is ConnectionState.REMOTE_CLOSING:
+        if keep_going:
+            return True
+        if self.ws.state is ConnectionState.REMOTE_CLOSING:
             try:
                 self.sock.send(self.ws.send(CloseConnection(code=self.close_reason)))
             except (LocalProtocolError, OSError):
                 pass
-        return keep_going
+        elif self.ws.state is ConnectionState.LOCAL_CLOSING:
+            # simple-websocket closed a message that is too big; it records
+            # no code of its own.
+            self.close_reason = CLOSE_MESSAGE_TOO_BIG
+        # simple-websocket sets ``connected`` only after this returns, and
+        # wakes receive() no more: it would wait for ever.
+        self.connected = False
+        self.event.set()
+        return False
+
+    def _wait_for_room(self) -> None:
+        """Before each read: wait while the input buffer is full."""
+        buffer = self.input_buffer
+        while len(buffer) >= self._max_pending and self.connected:
+            self._input_room.clear()
+            if len(buffer) >= self._max_pending:
+                self._input_room.wait(_ROOM_POLL)
 
 
 class _WholeWrites:
@@ -169,9 +215,12 @@ class _WholeWrites:
     whose ``recv`` reports the end of the connection as an error (the
     handshake of simple-websocket would read an ended connection for ever)."""
 
-    def __init__(self, sock: socket.socket) -> None:
+    def __init__(
+        self, sock: socket.socket, wait_for_room: t.Callable[[], None]
+    ) -> None:
         self._sock = sock
         self._write_lock = threading.Lock()
+        self._wait_for_room = wait_for_room
 
     def send(self, data: bytes) -> int:
         with self._write_lock:
@@ -179,6 +228,7 @@ class _WholeWrites:
         return len(data)
 
     def recv(self, size: int) -> bytes:
+        self._wait_for_room()
         data = self._sock.recv(size)
         if not data:
             raise ConnectionResetError("The server ended the connection.")

@@ -46,10 +46,21 @@ def post_no_redirect(
 
 
 def watch(browser: Browser, room: str) -> Socket:
-    """Open a room page and connect its socket, attached once this returns."""
+    """Open a room page and connect its socket, attached and present in the
+    room once this returns: the page sends "here" once its socket is open."""
     socket = browser.open(f"/rooms/{room}").connect()
-    assert socket.request("ping")["body"] == "pong"
+    assert socket.request("here", room=room)["body"] == "ok"
     return socket
+
+
+def frames_until_pong(socket: Socket) -> list[t.Any]:
+    """Every frame the socket got before the pong of a ping, presence
+    frames included."""
+    socket.send(json.dumps({"action": "ping", "id": "p"}))
+    frames = []
+    while (frame := socket.receive()) != {"id": "p", "body": "pong"}:
+        frames.append(frame)
+    return frames
 
 
 def is_presence(frame: t.Any) -> bool:
@@ -472,6 +483,64 @@ def test_typing_for_a_bad_room_is_an_error_reply_and_nothing_is_pushed(
     assert_nothing_pushed(other)
 
 
+def test_typing_for_a_room_the_page_is_not_in_is_refused(browser, new_browser):
+    sender = watch(browser, "lobby")
+    in_python = watch(new_browser(), "python")
+    reply = sender.request("typing", room="python")
+    assert reply["error"]["code"] == "not_in_room"
+    # Nor in a room the page has left.
+    lobby = watch(new_browser(), "lobby")
+    assert call(sender, "/rooms/lobby/leave")["status"] == 200
+    assert sender.request("typing", room="lobby")["error"]["code"] == "not_in_room"
+    assert_nothing_pushed(in_python)
+    assert_nothing_pushed(lobby)
+
+
+# Posts from other sites.
+
+EVIL = {"Origin": "http://evil.example"}
+
+
+@pytest.mark.parametrize(
+    ("path", "data"),
+    [
+        ("/rooms/lobby/messages", {"text": "I quit"}),
+        ("/logout", {"room": "lobby"}),
+        ("/login", {"name": "mallory", "room": "lobby"}),
+        ("/rooms/lobby/leave", {}),
+    ],
+)
+def test_a_post_from_another_site_is_refused(app, browser, new_browser, path, data):
+    log_in(browser, "ann")
+    victim = watch(browser, "lobby")
+    other = watch(new_browser(), "lobby")
+    status, _ = browser.request(path, method="POST", data=data, headers=EVIL)
+    assert status == 403
+    assert_nothing_pushed(other)
+    assert store(app).recent("lobby") == []
+    # Still ann, her page still open.
+    assert victim.request("ping")["body"] == "pong"
+    assert my_name(browser.open("/rooms/lobby").html) == "ann"
+
+
+def test_a_post_from_the_apps_own_pages_or_with_no_origin_is_accepted(
+    app, browser, new_browser
+):
+    other = watch(new_browser(), "lobby")
+    own = {"Origin": browser.server_url, **FETCH}
+    for headers in (own, FETCH):
+        status, _ = browser.request(
+            "/rooms/lobby/messages", method="POST", data={"text": "x"}, headers=headers
+        )
+        assert status == 204
+        assert receive(other)["payload"]["text"] == "x"
+
+
+def test_the_session_cookie_is_same_site_lax(browser):
+    with urllib.request.urlopen(browser.server_url + "/rooms/lobby") as response:
+        assert "SameSite=Lax" in response.headers["Set-Cookie"]
+
+
 # Logging in and out.
 
 
@@ -499,6 +568,20 @@ def test_login_names_the_browser_and_returns_to_the_room(browser, new_browser):
         ({}, 400, "The name is empty."),
         ({"name": "a" * 41}, 400, "The name must have at most 40 characters."),
         ({"name": "anonymous-1"}, 400, "Names beginning with 'anonymous-' are for"),
+        # Lookalikes of a guest's name: case, a non-breaking hyphen, a
+        # zero-width space in front.
+        ({"name": "Anonymous-1"}, 400, "Names beginning with 'anonymous-' are for"),
+        (
+            {"name": "anonymous\u20111"},
+            400,
+            "Names beginning with 'anonymous-' are for",
+        ),
+        (
+            {"name": "\u200banonymous-1"},
+            400,
+            "Names beginning with 'anonymous-' are for",
+        ),
+        ({"name": "\u200b\u202e"}, 400, "The name is empty."),
         ({"name": "ann", "room": "lob.by"}, 404, None),
         ({"name": "ann", "room": "https://example.com/"}, 404, None),
     ],
@@ -563,27 +646,57 @@ def test_the_room_page_lists_who_is_here_one_entry_per_person(
     app, browser, new_browser
 ):
     log_in(browser, "ann")
-    browser.open("/rooms/lobby")
-    browser.open("/rooms/lobby")  # a second tab of ann's
+    watch(browser, "lobby")
+    watch(browser, "lobby")  # a second tab of ann's
     bob = new_browser()
     log_in(bob, "bob")
-    html = bob.open("/rooms/lobby").html
-    # This page included, and ann's two tabs under one name.
-    assert present_names(html) == ["ann (2 tabs)", "bob"]
+    # Ann's two tabs under one name; not this page, whose socket is not
+    # open yet.
+    assert present_names(bob.open("/rooms/lobby").html) == ["ann (2 tabs)"]
+    watch(bob, "lobby")
     assert example_realtime.presence("room:lobby", app=app) == {
         "ann": [None, None],
         "bob": [None],
     }
-    assert present_names(bob.open("/rooms/python").html) == ["bob"]
+    assert present_names(bob.open("/rooms/python").html) == []
+
+
+def test_a_page_is_present_only_once_its_socket_says_here(app, browser, new_browser):
+    log_in(browser, "ann")
+    ann = watch(browser, "lobby")
+    frames_until_pong(ann)
+    # Crawlers, curl: pages that never connect. Nobody joins.
+    for _ in range(5):
+        new_browser().open("/rooms/lobby")
+    # Nor does a page whose socket is open but has not said "here".
+    quiet = new_browser().open("/rooms/lobby").connect()
+    assert quiet.request("ping")["body"] == "pong"
+    assert frames_until_pong(ann) == []
+    assert example_realtime.presence("room:lobby", app=app) == {"ann": [None]}
+
+
+@pytest.mark.parametrize("room", ["python", "lob.by"])
+def test_here_for_a_room_the_page_is_not_in_is_refused(app, browser, room):
+    socket = browser.open("/rooms/lobby").connect()
+    reply = socket.request("here", room=room)
+    assert reply["error"]["code"] in ("not_in_room", "invalid_room")
+    assert example_realtime.presence("room:python", app=app) == {}
+    # Nor after leaving the room.
+    assert call(socket, "/rooms/lobby/leave")["status"] == 200
+    assert socket.request("here", room="lobby")["error"]["code"] == "not_in_room"
+    assert example_realtime.presence("room:lobby", app=app) == {}
 
 
 def test_pages_hear_who_comes_and_goes(browser, new_browser):
     log_in(browser, "ann")
     page = browser.open("/rooms/lobby")
     ann = page.connect()
-    state = next_presence(ann)
-    assert state["channel"] == "room:lobby"
-    assert list(state["presence_state"]) == ["ann"]
+    ann.send(json.dumps({"action": "here", "id": "h", "room": "lobby"}))
+    frames = []
+    while (frame := ann.receive()).get("id") != "h":
+        frames.append(frame)
+    assert {frame["channel"] for frame in frames} == {"room:lobby"}
+    assert members(frames) == {"ann"}
 
     bob_browser = new_browser()
     log_in(bob_browser, "bob")

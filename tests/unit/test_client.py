@@ -182,6 +182,9 @@ HOSTILE_FRAMES = [
     '{"id": null, "error": "not an object"}',
     '{"channel": "c", "gap": "yes"}',
     '{"channel": "c", "position": 7, "payload": "bad position"}',
+    '{"channel": "c", "position": "e:' + "1" * 100 + '", "payload": "long"}',
+    '{"channel": "c", "position": "no colon", "payload": "malformed"}',
+    '{"channel": "' + "c" * 300 + '", "position": "e:3", "payload": "long"}',
     '{"channel": "c", "payload": "boom"}',
     '{"nothing": "useful"}',
 ]
@@ -207,7 +210,8 @@ def test_malformed_frames_do_not_stop_the_client(fake, caplog):
         client.on("c", listener)
         client.connect()
         wait_for(lambda: "last" in received)
-        assert received == ["first", "bad position", "last"]
+        assert received == ["first", "last"]
+        assert client._positions == {"c": "e:2"}  # what the reconnect URL sends
         assert client.request("ping") == "pong"  # the thread lives on
         assert client.state == "open"
     assert "A listener of 'c' raised" in caplog.text
@@ -285,3 +289,60 @@ def test_backoff_doubles_with_jitter_up_to_its_ceiling():
     for tries, low, high in [(1, 0.25, 0.5), (2, 0.5, 1), (3, 1, 2), (20, 15, 30)]:
         for _ in range(50):
             assert low <= backoff(tries, 0.5, 30) <= high
+
+
+def test_an_endless_frame_is_closed_with_1009_and_the_client_reconnects(fake):
+    def script(peer: Peer) -> None:
+        peer.accept()
+        if len(peer.server.peers) > 1:
+            peer.serve(lambda message: {"body": "pong"})  # opens the client
+            return
+        peer.send('{"channel": "c", "payload": "first"}')
+        # A text frame that announces 2**40 bytes, sent until the client
+        # closes; the client would otherwise keep it all in memory.
+        peer.sock.sendall(b"\x81\x7f" + (2**40).to_bytes(8, "big"))
+        while not peer.server.stopped.is_set():
+            peer.sock.sendall(b"x" * 65536)
+
+    server = fake(script)
+    closes = []
+    with connect(server, connect=False, reconnect_initial=0.05) as client:
+        client.on_event("close", closes.append)
+        client.connect()
+        wait_for(lambda: len(server.peers) == 2 and client.state == "open")
+        assert closes[0]["code"] == 1009
+        assert closes[0]["state"] == "reconnecting"
+
+
+def test_a_slow_listener_makes_the_server_wait_not_the_client_queue(fake):
+    # The fake pushes until TCP pushes back (a write that cannot go on):
+    # that is the client no longer reading, as the server's backlog limit
+    # (4008) needs. Without the bound, the client reads everything.
+    pushed_back = threading.Event()
+    release = threading.Event()
+
+    def script(peer: Peer) -> None:
+        peer.accept()
+        peer.sock.settimeout(1)
+        try:
+            for seq in range(1, 50_001):
+                frame = {"channel": "c", "payload": "x" * 1000, "position": f"e:{seq}"}
+                peer.send(json.dumps(frame))
+        except TimeoutError:
+            pushed_back.set()
+        peer.server.stopped.wait(10)
+
+    def listener(payload: t.Any) -> None:
+        release.wait(10)
+
+    with connect(fake(script), connect=False, max_pending_messages=100) as client:
+        client.on("c", listener)
+        client.connect()
+        try:
+            assert pushed_back.wait(30)
+            ws = client._connection.ws
+            assert ws is not None
+            # One read of 4096 bytes may bring a few frames past the bound.
+            assert len(ws.input_buffer) <= 100 + 4096 // 1000 + 1
+        finally:
+            release.set()
