@@ -37,11 +37,12 @@ def check_exclude(exclude: t.Any) -> Excluded:
     """The connection ids ``exclude`` names: a page socket (``g.socket``), a
     connection id, or a list, tuple or set of either. A page socket without
     an id (none issued, none named by the request) names nobody."""
+    if exclude is None:  # every push but a few: nothing more to pay
+        return NOBODY
+    # Here, as page_socket imports this module.
     from .identity import is_valid_connection_id
     from .page_socket import PageSocket
 
-    if exclude is None:
-        return NOBODY
     items = (
         exclude if isinstance(exclude, (list, tuple, set, frozenset)) else (exclude,)
     )
