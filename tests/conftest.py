@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 import threading
 import time
 import typing as t
@@ -185,3 +186,22 @@ def redis_server() -> t.Iterator[t.Any]:
     server = start_redis_server()
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def certificate(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, str]:
+    """A self-signed certificate (and its key) for 127.0.0.1, made with
+    openssl, for servers that speak TLS."""
+    folder = tmp_path_factory.mktemp("tls")
+    cert, key = str(folder / "cert.pem"), str(folder / "key.pem")
+    try:
+        subprocess.run(
+            ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1"]
+            + ["-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"]
+            + ["-keyout", key, "-out", cert],
+            check=True,
+            capture_output=True,
+        )
+    except FileNotFoundError:
+        require("openssl (Debian's openssl package)")
+    return cert, key

@@ -421,3 +421,40 @@ def test_a_renewal_racing_a_detach_does_not_stretch_the_grace(redis_server):
         assert 0 < redis_server.client().pttl("t:socket:d") <= 2000
     finally:
         backend.close()
+
+
+def test_rediss_works_end_to_end(certificate):
+    # A redis-server that speaks only TLS, and a URL that trusts its
+    # certificate: pages, pushes from another process and the listener.
+    from ..redis_server import RedisServer
+
+    redis_server = RedisServer(certificate=certificate)
+    app = create_app(REALTIME_BACKEND=redis_server.url)
+    worker = create_app(REALTIME_BACKEND=redis_server.url)
+    server = LiveServer(app)
+    try:
+        browser = Browser(server.url)
+        socket = browser.open("/?channel=chat").connect()
+        socket.request("ping")
+        worker.extensions["realtime"].push({"over": "tls"}, "chat")
+        assert socket.receive() == {"channel": "chat", "payload": {"over": "tls"}}
+        assert app.extensions["realtime"].stats()["listener"]["state"] == "connected"
+        browser.close_all()
+    finally:
+        server.stop()
+        app.extensions["realtime"]._state(app).backend.close()
+        redis_server.stop()
+
+
+def test_rediss_with_an_untrusted_certificate_is_unavailable(certificate):
+    from ..redis_server import RedisServer
+
+    redis_server = RedisServer(certificate=certificate)
+    try:
+        plain = redis_server.url.partition("?")[0]  # the system's CAs only
+        backend = new_backend(plain)
+        with pytest.raises(BackendUnavailable, match="rediss://127.0.0.1"):
+            backend.issue("d")
+        backend.close()
+    finally:
+        redis_server.stop()

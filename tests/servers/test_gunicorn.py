@@ -14,7 +14,6 @@ import typing as t
 
 import pytest
 
-from ..conftest import require
 from ..redis_server import free_port
 from ..support import Browser
 
@@ -221,23 +220,6 @@ def test_gevent_wsgiserver_needs_everything_a_socket_waits_on_patched(
     monkeypatch.setattr(monkey, "is_module_patched", lambda name: name in patched)
     environ = {"SERVER_SOFTWARE": "gevent/24 Python/3.11", "wsgi.multithread": False}
     assert _runs_requests_concurrently(environ) is accepted
-
-
-@pytest.fixture(scope="module")
-def certificate(tmp_path_factory):
-    """A self-signed certificate for 127.0.0.1, made with openssl."""
-    folder = tmp_path_factory.mktemp("tls")
-    cert, key = str(folder / "cert.pem"), str(folder / "key.pem")
-    try:
-        subprocess.run(
-            ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1"]
-            + ["-subj", "/CN=127.0.0.1", "-keyout", key, "-out", cert],
-            check=True,
-            capture_output=True,
-        )
-    except FileNotFoundError:
-        require("openssl (Debian's openssl package)")
-    return cert, key
 
 
 @pytest.mark.parametrize("worker", ["gthread", "gevent", "pywsgi"])
