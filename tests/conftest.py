@@ -168,14 +168,14 @@ def require(what: str) -> None:
     pytest.skip(message)
 
 
-def start_redis_server() -> t.Any:
-    """Start a redis-server of the test's own, on a free port; skip (fail in
-    CI) when there is none."""
+def start_redis_server(certificate: tuple[str, str] | None = None) -> t.Any:
+    """Start a redis-server of the test's own, on a free port (speaking only
+    TLS with ``certificate``); skip (fail in CI) when there is none."""
     from .redis_server import MISSING
     from .redis_server import RedisServer
 
     try:
-        return RedisServer()
+        return RedisServer(certificate)
     except FileNotFoundError:
         require(MISSING)
 

@@ -39,10 +39,12 @@ class FakeConnection:
         return {m["channel"]: m["position"] for m in self.messages}
 
 
-@pytest.fixture(params=["memory", "redis"])
-def make_backend(request):
+def backend_maker(kind: str, ping_interval: float = 1.0):
+    """Yields ``make(**settings)``, which makes backends of ``kind``:
+    memory, or Redis on one redis-server of its own, each backend a process
+    of its own as far as Redis knows. Closes them all afterwards."""
     made = []
-    server = start_redis_server() if request.param == "redis" else None
+    server = start_redis_server() if kind == "redis" else None
 
     def make(connect_timeout=60.0, disconnect_grace=120.0, **options):
         if server is None:
@@ -61,7 +63,7 @@ def make_backend(request):
                 prefix="test:",
                 connect_timeout=connect_timeout,
                 disconnect_grace=disconnect_grace,
-                ping_interval=1,
+                ping_interval=ping_interval,
                 **options,
             )
         made.append(backend)
@@ -70,9 +72,17 @@ def make_backend(request):
     make.server = server
     yield make
     for backend in made:
+        if server is not None:  # the sockets a test left keep its listener
+            for digest, local in list(backend._local.items()):
+                backend.detach(digest, local.connection, forget=True)
         backend.close()
     if server is not None:
         server.stop()
+
+
+@pytest.fixture(params=["memory", "redis"])
+def make_backend(request):
+    yield from backend_maker(request.param)
 
 
 def frame(n, channel="a"):

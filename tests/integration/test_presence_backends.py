@@ -9,45 +9,16 @@ import pytest
 from flask_realtime.instance_listeners import InstanceListener
 from flask_realtime.presence import listing
 
-from ..conftest import start_redis_server
 from ..support import wait_for
+from .test_backend_contract import backend_maker
 from .test_backend_contract import FakeConnection
 from .test_backend_contract import frame
 
 
 @pytest.fixture(params=["memory", "redis"])
 def make_backend(request):
-    made = []
-    server = start_redis_server() if request.param == "redis" else None
-
-    def make(connect_timeout=60.0, disconnect_grace=120.0):
-        if server is None:
-            from flask_realtime.backends.memory import MemoryBackend
-
-            backend = MemoryBackend(
-                connect_timeout=connect_timeout, disconnect_grace=disconnect_grace
-            )
-        else:
-            from flask_realtime.backends.redis import RedisBackend
-
-            backend = RedisBackend(
-                server.url,
-                prefix="test:",
-                connect_timeout=connect_timeout,
-                disconnect_grace=disconnect_grace,
-                ping_interval=0.3,
-            )
-        made.append(backend)
-        return backend
-
-    yield make
-    for backend in made:
-        if server is not None:  # the sockets a test left keep its listener
-            for digest, local in list(backend._local.items()):
-                backend.detach(digest, local.connection, forget=True)
-        backend.close()
-    if server is not None:
-        server.stop()
+    # Pings (and so presence's pruning on Redis) every 0.3 s.
+    yield from backend_maker(request.param, ping_interval=0.3)
 
 
 def track(backend, digest, channel, key, meta=None):

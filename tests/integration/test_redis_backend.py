@@ -13,6 +13,7 @@ from flask_realtime import Realtime
 from flask_realtime.errors import BackendUnavailable
 
 from ..conftest import create_app
+from ..conftest import start_redis_server
 from ..redis_server import free_port
 from ..support import Browser
 from ..support import LiveServer
@@ -155,7 +156,12 @@ def test_a_worker_pushes_without_starting_a_listener(redis_server):
     assert not listeners()
 
 
-def test_pushes_reach_a_live_server_on_redis(redis_server):
+@pytest.mark.parametrize("tls", [False, True], ids=["redis", "rediss"])
+def test_pushes_reach_a_live_server_on_redis(tls, request):
+    # With TLS: a redis-server that speaks only TLS, and a URL that trusts its
+    # certificate, for pages, pushes from another process and the listener.
+    certificate = request.getfixturevalue("certificate") if tls else None
+    redis_server = start_redis_server(certificate)
     app = create_app(REALTIME_BACKEND=redis_server.url)
     worker = create_app(REALTIME_BACKEND=redis_server.url)
     server = LiveServer(app)
@@ -165,10 +171,12 @@ def test_pushes_reach_a_live_server_on_redis(redis_server):
         socket.request("ping")
         worker.extensions["realtime"].push({"from": "worker"}, "chat")
         assert socket.receive() == {"channel": "chat", "payload": {"from": "worker"}}
+        assert app.extensions["realtime"].stats()["listener"]["state"] == "connected"
         browser.close_all()
     finally:
         server.stop()
         app.extensions["realtime"]._state(app).backend.close()
+        redis_server.stop()
 
 
 def test_a_page_renders_without_realtime_while_redis_is_down(redis_server):
@@ -423,33 +431,8 @@ def test_a_renewal_racing_a_detach_does_not_stretch_the_grace(redis_server):
         backend.close()
 
 
-def test_rediss_works_end_to_end(certificate):
-    # A redis-server that speaks only TLS, and a URL that trusts its
-    # certificate: pages, pushes from another process and the listener.
-    from ..redis_server import RedisServer
-
-    redis_server = RedisServer(certificate=certificate)
-    app = create_app(REALTIME_BACKEND=redis_server.url)
-    worker = create_app(REALTIME_BACKEND=redis_server.url)
-    server = LiveServer(app)
-    try:
-        browser = Browser(server.url)
-        socket = browser.open("/?channel=chat").connect()
-        socket.request("ping")
-        worker.extensions["realtime"].push({"over": "tls"}, "chat")
-        assert socket.receive() == {"channel": "chat", "payload": {"over": "tls"}}
-        assert app.extensions["realtime"].stats()["listener"]["state"] == "connected"
-        browser.close_all()
-    finally:
-        server.stop()
-        app.extensions["realtime"]._state(app).backend.close()
-        redis_server.stop()
-
-
 def test_rediss_with_an_untrusted_certificate_is_unavailable(certificate):
-    from ..redis_server import RedisServer
-
-    redis_server = RedisServer(certificate=certificate)
+    redis_server = start_redis_server(certificate)
     try:
         plain = redis_server.url.partition("?")[0]  # the system's CAs only
         backend = new_backend(plain)
