@@ -67,6 +67,8 @@ class Replay:
     #: The connection ids each frame was pushed without, by index; only for
     #: frames pushed with ``exclude``.
     excluded: dict[int, Excluded] = dataclasses.field(default_factory=dict)
+    #: Whether the history went back on what was delivered (see :func:`replay`).
+    rolled_back: bool = False
 
     def frames_for(self, connection_id: str) -> list[bytes]:
         """The frames for one connection: a push that excluded it stays
@@ -85,15 +87,30 @@ def replay(
     epoch: str,
     seq: int,
     entries: t.Sequence[tuple[int, bytes, Excluded]],
+    delivered: bytes | None = None,
 ) -> Replay:
     """Work out the replay after ``since`` from a channel's state: its epoch,
     its last seq and the entries ``(seq, frame, excluded)`` its history still
-    holds, oldest first."""
+    holds, oldest first.
+
+    ``delivered``, the frame delivered at ``since`` if known, tells whether
+    the history went back on it: a Redis replica promoted by a failover may
+    lack the last pushes its master made (replication is asynchronous),
+    while their frames were delivered. Its sequence numbers are then behind,
+    or given again to other pushes, and the replay is a gap
+    (``rolled_back``) rather than a silent hole.
+    """
     current = f"{epoch}:{seq}"
     parsed = parse_position(since)
-    if parsed is None or parsed[0] != epoch or parsed[1] > seq:
+    if parsed is None or parsed[0] != epoch:
         return Replay([], gap=True, position=current)
     after = parsed[1]
+    if after > seq or (
+        delivered is not None
+        and any(s == after and frame != delivered for s, frame, _ in entries)
+    ):
+        rolled_back = delivered is not None
+        return Replay([], gap=True, position=current, rolled_back=rolled_back)
     if after == seq:
         return Replay([], gap=False, position=current)
     oldest = entries[0][0] if entries else seq + 1

@@ -7,6 +7,7 @@ import shutil
 import socket
 import ssl
 import subprocess
+import tempfile
 import time
 
 #: What to install when redis-server is missing.
@@ -22,15 +23,22 @@ def free_port() -> int:
 class RedisServer:
     """:param certificate: the certificate and key files of a server that
     speaks only TLS; its ``url`` is then ``rediss://`` and trusts the
-    certificate."""
+    certificate.
+    :param replica_of: the port of a master on 127.0.0.1 to replicate."""
 
-    def __init__(self, certificate: tuple[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        certificate: tuple[str, str] | None = None,
+        *,
+        replica_of: int | None = None,
+    ) -> None:
         executable = shutil.which("redis-server")
         if executable is None:
             raise FileNotFoundError(f"{MISSING} is missing")
         self._executable = executable
         self.port = free_port()
         self.certificate = certificate
+        self.replica_of = replica_of
         self.url = (
             f"rediss://127.0.0.1:{self.port}/0?ssl_ca_certs={certificate[0]}"
             if certificate
@@ -47,6 +55,8 @@ class RedisServer:
             ports += ["--tls-ca-cert-file", cert, "--tls-auth-clients", "no"]
         else:
             ports = ["--port", str(self.port)]
+        if self.replica_of is not None:
+            ports += ["--replicaof", "127.0.0.1", str(self.replica_of)]
         self._process = subprocess.Popen(
             [
                 self._executable,
@@ -57,6 +67,12 @@ class RedisServer:
                 "",
                 "--appendonly",
                 "no",
+                # A replica loads what its master sends straight from the
+                # socket, rather than through a dump.rdb in the working folder.
+                "--repl-diskless-load",
+                "on-empty-db",
+                "--dir",
+                tempfile.gettempdir(),
             ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
@@ -96,7 +112,98 @@ class RedisServer:
             self._process.wait(10)
             self._process = None
 
+    def kill(self) -> None:
+        """Die at once, as a crashed machine would: nothing more is written
+        or replicated."""
+        if self._process is not None:
+            self._process.kill()
+            self._process.wait(10)
+            self._process = None
+
     def client(self):  # noqa: ANN201 - redis is an optional import
         import redis
 
         return redis.Redis.from_url(self.url)
+
+
+class SentinelDeployment:
+    """A master, a replica and three sentinels (``redis-server --sentinel``)
+    on free loopback ports, watching the master as ``mymaster``; ``url`` is
+    the backend's Sentinel URL. Sentinels write their state into their
+    configuration files, made in ``folder``."""
+
+    service = "mymaster"
+
+    def __init__(self, folder: str, *, down_after_ms: int = 1000) -> None:
+        self.master = RedisServer()
+        self.replica = RedisServer(replica_of=self.master.port)
+        self._sentinels: list[subprocess.Popen[bytes]] = []
+        self.ports = [free_port() for _ in range(3)]
+        for port in self.ports:
+            config = f"{folder}/sentinel-{port}.conf"
+            with open(config, "w") as f:
+                f.write(
+                    f"port {port}\nbind 127.0.0.1\n"
+                    f"sentinel monitor {self.service} 127.0.0.1 {self.master.port} 2\n"
+                    f"sentinel down-after-milliseconds {self.service} {down_after_ms}\n"
+                    f"sentinel failover-timeout {self.service} 10000\n"
+                )
+            self._sentinels.append(
+                subprocess.Popen(
+                    [self.master._executable, config, "--sentinel"],
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                )
+            )
+        hosts = ",".join(f"127.0.0.1:{port}" for port in self.ports)
+        self.url = f"redis+sentinel://{hosts}/{self.service}/0"
+
+    def sentinel(self, port: int):  # noqa: ANN201 - redis is an optional import
+        import redis
+
+        return redis.Redis(port=port, socket_timeout=1)
+
+    def wait_until_ready(self, timeout: float = 30) -> None:
+        """Until every sentinel knows the other two and the replica, and the
+        replica is in sync: before that a failover cannot happen."""
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                if self._ready():
+                    return
+            except OSError:
+                pass
+            except Exception as e:  # redis-py's errors: not up yet
+                if "redis" not in type(e).__module__:
+                    raise
+            if time.monotonic() > deadline:
+                raise RuntimeError("the sentinels did not get ready")
+            time.sleep(0.1)
+
+    def _ready(self) -> bool:
+        for port in self.ports:
+            with self.sentinel(port) as sentinel:
+                state = sentinel.sentinel_master(self.service)
+            if state["num-other-sentinels"] < 2 or state["num-slaves"] < 1:
+                return False
+        with self.replica.client() as replica:
+            return replica.info("replication")["master_link_status"] == "up"
+
+    def master_port(self) -> int:
+        """The port of the master, as the first sentinel that answers says."""
+        for port in self.ports:
+            try:
+                with self.sentinel(port) as sentinel:
+                    found = sentinel.sentinel_get_master_addr_by_name(self.service)
+                return int(found[1])
+            except OSError:
+                continue
+        raise RuntimeError("no sentinel answers")
+
+    def stop(self) -> None:
+        for process in self._sentinels:
+            process.terminate()
+        for process in self._sentinels:
+            process.wait(10)
+        self.master.stop()
+        self.replica.stop()

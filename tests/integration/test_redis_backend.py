@@ -441,3 +441,47 @@ def test_rediss_with_an_untrusted_certificate_is_unavailable(certificate):
         backend.close()
     finally:
         redis_server.stop()
+
+
+@pytest.mark.parametrize("pushed_again", [False, True], ids=["behind", "reused"])
+def test_a_history_that_went_back_on_delivered_pushes_is_a_gap(
+    backend, redis_server, pushed_again
+):
+    # As after a failover to a replica that lacked the master's last pushes,
+    # whose frames were delivered: the channel's sequence numbers are behind
+    # ("behind"), or other pushes got them ("reused"), which a replay from
+    # the old positions would silently skip.
+    other = new_backend(redis_server.url)
+    try:
+        connection = attached(backend)
+        for n in range(1, 6):
+            other.publish("a", frame(n))
+        wait_for(lambda: len(connection.frames) == 5)
+        old_epoch = connection.positions()["a"].partition(":")[0]
+        client = redis_server.client()
+        with backend._lock:  # the listener cannot resubscribe meanwhile
+            assert client.client_kill_filter(_type="pubsub") == 1
+            client.hset("t:pos:a", "seq", 3)
+            client.ltrim("t:log:a", 0, 2)
+            if pushed_again:
+                other.publish("a", frame(14))
+                other.publish("a", frame(15))
+        wait_for(lambda: len(connection.frames) == 6)
+        other.publish("a", frame(6))
+        wait_for(lambda: len(connection.frames) == 7)
+        assert connection.frames == [("a", n) for n in range(1, 6)] + [
+            ("a", "gap"),
+            ("a", 6),
+        ]
+        # A new epoch: a page that reconnects from an old position gets a
+        # gap too, not a replay that skips what was pushed again.
+        assert connection.positions()["a"].partition(":")[0] != old_epoch
+        returning = FakeConnection("returning")
+        other.issue("r")
+        other.subscribe("r", ["a"])
+        other.attach("r", returning, {"a": f"{old_epoch}:4"})
+        assert returning.frames == [("a", "gap")]
+        other.detach("r", returning, forget=True)
+        backend.detach("d", connection, forget=True)
+    finally:
+        other.close()

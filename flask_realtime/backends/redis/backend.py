@@ -65,6 +65,7 @@ from ...pushing import NOBODY
 from ..base import Backend
 from ..base import replay_plan
 from . import status
+from .connect import connection_pool
 from .connect import REDIS_ERRORS
 from .connect import without_password
 from .listener import Listener
@@ -75,6 +76,7 @@ from .scripts import DETACH
 from .scripts import END
 from .scripts import HISTORY
 from .scripts import ISSUE
+from .scripts import NEW_EPOCH
 from .scripts import POSITION
 from .scripts import PRESENCE
 from .scripts import PUBLISH
@@ -104,6 +106,9 @@ class RedisBackend(Listener, Backend):
     #: Seconds a command waits for a free connection before Redis counts as
     #: unavailable.
     pool_timeout = 5.0
+    #: Seconds a push waits for the replicas the URL's ``wait_for_replicas``
+    #: asks for (see :func:`.connect.connection_pool`).
+    replica_timeout = 1.0
 
     def __init__(
         self,
@@ -128,7 +133,7 @@ class RedisBackend(Listener, Backend):
         # Errors name the URL without its password: they end up in logs.
         self._url = without_password(url)
         try:
-            pool = redis.BlockingConnectionPool.from_url(
+            pool, self._replicas = connection_pool(
                 url,
                 max_connections=self.default_max_connections,
                 timeout=self.pool_timeout,
@@ -158,6 +163,7 @@ class RedisBackend(Listener, Backend):
         self._publish = self._redis.register_script(PUBLISH)
         self._history = self._redis.register_script(HISTORY)
         self._position = self._redis.register_script(POSITION)
+        self._new_epoch = self._redis.register_script(NEW_EPOCH)
         self._track = self._redis.register_script(TRACK)
         self._untrack = self._redis.register_script(UNTRACK)
         self._presence = self._redis.register_script(PRESENCE)
@@ -418,7 +424,15 @@ class RedisBackend(Listener, Backend):
             else:
                 self.hub.send_presence(connection, states)
 
-    def _replays(self, since: t.Mapping[str, str]) -> dict[str, Replay]:
+    def _replays(
+        self,
+        since: t.Mapping[str, str],
+        delivered: t.Mapping[str, bytes] | None = None,
+    ) -> dict[str, Replay]:
+        """What comes after each position, from the channels' histories;
+        ``delivered``: the frames delivered at those positions, where known
+        (see :func:`~flask_realtime.history.replay`)."""
+        delivered = delivered or {}
         pipe = self._redis.pipeline(transaction=False)
         for channel in since:
             self._history(
@@ -434,7 +448,9 @@ class RedisBackend(Listener, Backend):
         replays = {}
         for (channel, position), result in zip(since.items(), results, strict=True):
             try:
-                replays[channel] = self._replay(position, result)
+                replays[channel] = self._replay(
+                    position, result, delivered.get(channel)
+                )
             except (ValueError, TypeError, IndexError):
                 # What Redis holds is not what this backend wrote: say so
                 # plainly rather than fail the socket.
@@ -444,7 +460,9 @@ class RedisBackend(Listener, Backend):
                 replays[channel] = Replay([], gap=True, position=position)
         return replays
 
-    def _replay(self, position: str, result: t.Any) -> Replay:
+    def _replay(
+        self, position: str, result: t.Any, delivered: bytes | None = None
+    ) -> Replay:
         epoch, seq, now, raw = result[0].decode(), int(result[1]), result[2], result[3]
         entries = []
         for item in raw:
@@ -455,7 +473,7 @@ class RedisBackend(Listener, Backend):
                 excluded = frozenset(ids.decode().split(","))
             if now - int(at) <= self._history_ttl_ms:
                 entries.append((int(number), frame, excluded))
-        return replay(position, epoch, seq, entries)
+        return replay(position, epoch, seq, entries, delivered)
 
     def detach(self, digest: str, connection: Connection, *, forget: bool) -> None:
         self._in_this_process()
@@ -491,7 +509,32 @@ class RedisBackend(Listener, Backend):
             self._channel(channel),
             ",".join(excluded),  # connection ids hold no ","
         ]
-        self._call("push", lambda: self._publish(keys=keys, args=args))
+        if self._replicas:
+            self._call("push", lambda: self._publish_replicated(keys, args))
+        else:
+            self._call("push", lambda: self._publish(keys=keys, args=args))
+
+    def _publish_replicated(self, keys: list[str], args: list[t.Any]) -> None:
+        """Push, and wait until enough replicas have the push. WAIT counts
+        the writes of its own connection, so both go in one pipeline."""
+        for _ in range(2):
+            pipe = self._redis.pipeline(transaction=False)
+            pipe.evalsha(self._publish.sha, len(keys), *keys, *args)
+            pipe.wait(self._replicas, int(self.replica_timeout * 1000))
+            pushed, confirmed = pipe.execute(raise_on_error=False)
+            if not isinstance(pushed, redis.exceptions.NoScriptError):
+                break
+            # A new master (after a failover) has not seen the script.
+            self._redis.script_load(PUBLISH)
+        for result in (pushed, confirmed):
+            if isinstance(result, Exception):
+                raise result
+        if confirmed < self._replicas:
+            raise BackendUnavailable(
+                f"Redis ({self._url}) took the push, but {confirmed} of the"
+                f" {self._replicas} replica(s) it must reach confirmed it within"
+                f" {self.replica_timeout} s: a failover could lose it"
+            )
 
     def track(self, digest: str, channel: str, key_json: str, meta_json: str) -> None:
         tracked = self._call(
@@ -566,6 +609,9 @@ class RedisBackend(Listener, Backend):
         if listener is not None:
             listener.join(self.max_retry_delay + 2)
         self._redis.close()
+        sentinels = getattr(self._redis.connection_pool, "sentinel_manager", None)
+        if sentinels is not None:
+            sentinels.close()
 
     def stats(self) -> dict[str, t.Any]:
         return {

@@ -94,13 +94,18 @@ class Listener:
         _history_ttl_ms: int
         _renew: t.Any
         _position: t.Any
+        _new_epoch: t.Any
 
         def _in_this_process(self) -> None: ...
         def _key(self, digest: str) -> str: ...
         def _channel(self, name: str) -> str: ...
         def _control(self, process: str) -> str: ...
         def _position_key(self, name: str) -> str: ...
-        def _replays(self, since: t.Mapping[str, str]) -> dict[str, Replay]: ...
+        def _replays(
+            self,
+            since: t.Mapping[str, str],
+            delivered: t.Mapping[str, bytes] | None = None,
+        ) -> dict[str, Replay]: ...
         def _end_local(self, digest: str, owner: str) -> None: ...
         def _read_presence(
             self, channels: t.Collection[str], client: t.Any
@@ -146,6 +151,9 @@ class Listener:
         # listener reconnects, each channel catches up from here, and frames
         # up to here are not delivered twice.
         self._caught_up: dict[str, str | None] = {}
+        # The frame delivered there, if one was: a catch-up compares it with
+        # the history's, to notice a history that went back on it.
+        self._last_frames: dict[str, bytes] = {}
         # Channels the listener resubscribed to and has yet to catch up.
         self._catching_up: set[str] = set()
         # realtime.listen() functions: like local sockets, they keep the
@@ -161,6 +169,7 @@ class Listener:
         emptied = self.hub.remove(connection, channels)
         for channel in emptied:
             self._caught_up.pop(channel, None)
+            self._last_frames.pop(channel, None)
             self._presence_channels.discard(channel)
         names = [self._channel(c) for c in emptied]
         self._wanted.difference_update(names)
@@ -399,6 +408,7 @@ class Listener:
         if last and not is_after(position, last):
             return  # a catch-up delivered it already
         self._caught_up[channel] = position
+        self._last_frames[channel] = frame
         self.hub.deliver(channel, position, frame, excluded)
 
     def _catch_up(self, channel: str) -> None:
@@ -407,9 +417,15 @@ class Listener:
         Runs in the listener, before any live frame that came after the
         resubscription, so the order holds."""
         last = self._caught_up.get(channel)
+        delivered = self._last_frames.pop(channel, None)
         try:
-            replay = self._replays({channel: last or ""})[channel]
+            replay = self._replays(
+                {channel: last or ""},
+                {channel: delivered} if delivered is not None else None,
+            )[channel]
             readable = all(map(frames.is_text_frame, replay.frames))
+            if replay.rolled_back:
+                replay.position = self._begin_epoch(channel, replay.position)
         except Exception:
             logger.exception("Could not catch channel %r up", channel[:100])
             replay, readable = Replay([], gap=True, position=last or ""), False
@@ -420,6 +436,10 @@ class Listener:
             for i, frame in enumerate(replay.frames):
                 excluded = replay.excluded.get(i, NOBODY)
                 self.hub.deliver(channel, _position_in(frame), frame, excluded)
+            if replay.frames:
+                self._last_frames[channel] = replay.frames[-1]
+            elif delivered is not None:
+                self._last_frames[channel] = delivered
         self._caught_up[channel] = replay.position
         if channel in self._presence_channels:
             # Changes made while the listener was away are lost: a fresh
@@ -431,6 +451,23 @@ class Listener:
             else:
                 members = map(parse_stored, values)
                 self.hub.deliver_presence(channel, state_frame(channel, members))
+
+    def _begin_epoch(self, channel: str, position: str) -> str:
+        """A new epoch for a channel whose history went back on frames that
+        were delivered (see :func:`~flask_realtime.history.replay`): clients
+        holding positions of the old one get a gap instead of a replay that
+        would skip the pushes given those positions again."""
+        logger.warning(
+            "The history of channel %r lost pushes that were delivered (a Redis"
+            " failover?); its pages get a gap",
+            channel[:100],
+        )
+        epoch = position.rpartition(":")[0]
+        found = self._new_epoch(
+            keys=[self._position_key(channel)],
+            args=[epoch, new_epoch(), self._history_ttl_ms],
+        )
+        return str(found.decode())
 
     def _renew_leases(self) -> None:
         with self._lock:

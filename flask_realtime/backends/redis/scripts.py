@@ -323,6 +323,21 @@ end
 return epoch .. ':' .. redis.call('HGET', KEYS[1], 'seq')
 """
 
+# KEYS: position hash. ARGV: the epoch whose history went back on what was
+# delivered (see history.replay), a new epoch, history TTL (ms). Begins the
+# new epoch, unless another process did first; so every position of the old
+# one, in any client, gets a gap rather than a replay. Returns the position.
+NEW_EPOCH = """
+local epoch = redis.call('HGET', KEYS[1], 'epoch')
+if not epoch or epoch == ARGV[1] then
+  epoch = ARGV[2]
+  redis.call('HSET', KEYS[1], 'epoch', epoch)
+  redis.call('HSETNX', KEYS[1], 'seq', '0')
+  redis.call('PEXPIRE', KEYS[1], ARGV[3])
+end
+return epoch .. ':' .. redis.call('HGET', KEYS[1], 'seq')
+"""
+
 # KEYS: socket, the channel's presence hash. ARGV: prefix, digest, channel,
 # key (JSON), meta (JSON), a new ref. 1 if tracked; 0 if the socket is gone;
 # -1 if it is not subscribed to the channel. Tracked again under the same
