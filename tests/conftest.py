@@ -180,6 +180,21 @@ def start_redis_server(certificate: tuple[str, str] | None = None) -> t.Any:
         require(MISSING)
 
 
+@pytest.fixture(scope="session")
+def redis_cluster(tmp_path_factory: pytest.TempPathFactory) -> t.Iterator[t.Any]:
+    """A Redis Cluster of three masters for the session's tests, which empty
+    it before use; skip (fail in CI) when there is no redis-server."""
+    from .redis_server import ClusterDeployment
+    from .redis_server import MISSING
+
+    try:
+        cluster = ClusterDeployment(str(tmp_path_factory.mktemp("cluster")))
+    except FileNotFoundError:
+        require(MISSING)
+    yield cluster
+    cluster.stop()
+
+
 @pytest.fixture
 def redis_server() -> t.Iterator[t.Any]:
     """A redis-server of this test's own, on a free port."""

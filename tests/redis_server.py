@@ -207,3 +207,96 @@ class SentinelDeployment:
             process.wait(10)
         self.master.stop()
         self.replica.stop()
+
+
+class ClusterDeployment:
+    """A Redis Cluster of three masters (``--cluster-enabled``, joined with
+    ``redis-cli --cluster create``) on free loopback ports; ``url`` is the
+    backend's cluster URL. Nodes write their cluster state into ``folder``."""
+
+    def __init__(self, folder: str, masters: int = 3) -> None:
+        executable = shutil.which("redis-server")
+        cli = shutil.which("redis-cli")
+        if executable is None or cli is None:
+            raise FileNotFoundError(f"{MISSING} is missing")
+        self.ports = [free_port() for _ in range(masters)]
+        self._processes = [
+            subprocess.Popen(
+                [executable, "--port", str(port), "--bind", "127.0.0.1"]
+                + ["--cluster-enabled", "yes", "--dir", folder]
+                # The bus port is the port + 10000 unless given: past 65535
+                # for many free ports.
+                + ["--cluster-port", str(free_port())]
+                + ["--cluster-config-file", f"nodes-{port}.conf"]
+                + ["--save", "", "--appendonly", "no"],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+            for port in self.ports
+        ]
+        try:
+            for port in self.ports:
+                _wait_for_ping(port)
+            subprocess.run(
+                [cli, "--cluster", "create", "--cluster-replicas", "0"]
+                + ["--cluster-yes"]
+                + [f"127.0.0.1:{port}" for port in self.ports],
+                check=True,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                timeout=30,
+            )
+            self._wait_until_ok()
+        except BaseException:
+            self.stop()
+            raise
+        hosts = ",".join(f"127.0.0.1:{port}" for port in self.ports)
+        self.url = f"redis+cluster://{hosts}"
+
+    def _wait_until_ok(self, timeout: float = 30) -> None:
+        import redis
+
+        deadline = time.monotonic() + timeout
+        for port in self.ports:
+            with redis.Redis(port=port) as node:
+                while node.cluster("info")["cluster_state"] != "ok":
+                    if time.monotonic() > deadline:
+                        raise RuntimeError("the cluster did not get ready")
+                    time.sleep(0.1)
+
+    def client(self):  # noqa: ANN201 - redis is an optional import
+        from redis.cluster import ClusterNode
+        from redis.cluster import RedisCluster
+
+        return RedisCluster(
+            startup_nodes=[ClusterNode("127.0.0.1", port) for port in self.ports]
+        )
+
+    def flush(self) -> None:
+        """Empty every node."""
+        import redis
+
+        for port in self.ports:
+            with redis.Redis(port=port) as node:
+                node.flushall()
+
+    def stop(self) -> None:
+        for process in self._processes:
+            process.terminate()
+        for process in self._processes:
+            process.wait(10)
+
+
+def _wait_for_ping(port: int, timeout: float = 10) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1) as conn:
+                conn.sendall(b"PING\r\n")
+                if conn.recv(16).startswith(b"+PONG"):
+                    return
+        except OSError:
+            pass
+        if time.monotonic() > deadline:
+            raise RuntimeError("redis-server did not start")
+        time.sleep(0.02)

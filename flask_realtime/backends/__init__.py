@@ -22,7 +22,7 @@ def create_backend(settings: Settings) -> Backend:
             history_ttl=settings.history_ttl,
             max_channels=settings.max_channels,
         )
-    if scheme in ("redis", "rediss", "unix", "redis+sentinel"):
+    if scheme in ("redis", "rediss", "unix", "redis+sentinel", "redis+cluster"):
         try:
             from .redis import RedisBackend
         except ImportError as e:

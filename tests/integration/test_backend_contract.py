@@ -39,12 +39,18 @@ class FakeConnection:
         return {m["channel"]: m["position"] for m in self.messages}
 
 
-def backend_maker(kind: str, ping_interval: float = 1.0):
+def backend_maker(kind: str, ping_interval: float = 1.0, request=None):
     """Yields ``make(**settings)``, which makes backends of ``kind``:
-    memory, or Redis on one redis-server of its own, each backend a process
-    of its own as far as Redis knows. Closes them all afterwards."""
+    memory, Redis on one redis-server of its own, or the session's Redis
+    Cluster (``redis_cluster``, from ``request``), emptied first; each
+    backend a process of its own as far as Redis knows. Closes them all
+    afterwards."""
     made = []
-    server = start_redis_server() if kind == "redis" else None
+    if kind == "cluster":
+        server = request.getfixturevalue("redis_cluster")
+        server.flush()
+    else:
+        server = start_redis_server() if kind == "redis" else None
 
     def make(connect_timeout=60.0, disconnect_grace=120.0, **options):
         if server is None:
@@ -76,13 +82,13 @@ def backend_maker(kind: str, ping_interval: float = 1.0):
             for digest, local in list(backend._local.items()):
                 backend.detach(digest, local.connection, forget=True)
         backend.close()
-    if server is not None:
+    if kind == "redis":
         server.stop()
 
 
-@pytest.fixture(params=["memory", "redis"])
+@pytest.fixture(params=["memory", "redis", "cluster"])
 def make_backend(request):
-    yield from backend_maker(request.param)
+    yield from backend_maker(request.param, request=request)
 
 
 def frame(n, channel="a"):

@@ -15,10 +15,10 @@ from .test_backend_contract import FakeConnection
 from .test_backend_contract import frame
 
 
-@pytest.fixture(params=["memory", "redis"])
+@pytest.fixture(params=["memory", "redis", "cluster"])
 def make_backend(request):
     # Pings (and so presence's pruning on Redis) every 0.3 s.
-    yield from backend_maker(request.param, ping_interval=0.3)
+    yield from backend_maker(request.param, ping_interval=0.3, request=request)
 
 
 def track(backend, digest, channel, key, meta=None):
@@ -305,7 +305,7 @@ def test_an_expired_member_leaves_on_redis_when_a_listener_reads(redis_backends)
     backend.subscribe("dead", ["room"])
     track(backend, "dead", "room", "ann")
     wait_for(lambda: presence_frames(other))
-    backend._redis.delete("test:socket:dead")
+    backend._redis.delete(backend._key("dead"))
     wait_for(lambda: len(presence_frames(other)) == 2, timeout=10)
     assert list(presence_frames(other)[1][2]["leaves"]) == ["ann"]
     assert backend.presence("room") == []
@@ -368,7 +368,7 @@ def test_garbage_presence_messages_do_not_stop_the_listener(
 ):
     backend = redis_backends()
     other = watcher(backend)
-    redis_server.client().publish("test:channel:room", b"p\n\xff\xfe")
+    redis_server.client().publish(backend._channel("room"), b"p\n\xff\xfe")
     track(backend, "watcher", "room", "bob")
     wait_for(lambda: presence_frames(other))
     assert list(presence_frames(other)[0][2]["joins"]) == ["bob"]

@@ -259,21 +259,23 @@ def test_a_malformed_message_does_not_stop_the_listener(backend, redis_server):
     client = redis_server.client()
     # Garbage on this process's control channel and on a channel it serves.
     for channel, data in [
-        (f"t:process:{backend._process}", b"{not json"),
-        (f"t:process:{backend._process}", b'{"op": "end"}'),
-        ("t:channel:a", b"1:1\nnot a frame"),
-        ("t:channel:a", b"no newline"),
+        (backend._control(backend._process), b"{not json"),
+        (backend._control(backend._process), b'{"op": "end"}'),
+        (backend._channel("a"), b"1:1\nnot a frame"),
+        (backend._channel("a"), b"no newline"),
         # Frames that would desynchronise the client's stream: a length
         # longer than what follows, a mask, invalid UTF-8, not text.
-        ("t:channel:a", b"1:1\n\x81\x7e\x01\x2c" + b"x" * 7),
-        ("t:channel:a", b"1:1\n\x81\x85hello"),
-        ("t:channel:a", b"1:1\n\x81\x02\xff\xfe"),
-        ("t:channel:a", b"1:1\n\x88\x02\x03\xe8"),
+        (backend._channel("a"), b"1:1\n\x81\x7e\x01\x2c" + b"x" * 7),
+        (backend._channel("a"), b"1:1\n\x81\x85hello"),
+        (backend._channel("a"), b"1:1\n\x81\x02\xff\xfe"),
+        (backend._channel("a"), b"1:1\n\x88\x02\x03\xe8"),
     ]:
         client.publish(channel, data)
     backend.publish("a", frame(1))
     wait_for(lambda: connection.frames == [("a", 1)])
-    assert client.pubsub_numsub("t:channel:a") == [(b"t:channel:a", 1)]
+    assert client.pubsub_numsub(backend._channel("a")) == [
+        (backend._channel("a").encode(), 1)
+    ]
     assert len(listeners()) == 1
     backend.detach("d", connection, forget=True)
 
@@ -314,7 +316,7 @@ def test_a_half_open_pubsub_connection_is_noticed(redis_server):
             pusher.eval(
                 "return redis.call('PUBLISH', KEYS[1], ARGV[1])",
                 1,
-                "t:channel:a",
+                backend._channel("a"),
                 b"9:9\n" + text_frame(b'{"channel":"a","payload":1,"position":"9:9"}'),
             )
             return wait_for_frames(connection)
@@ -382,7 +384,7 @@ def test_a_catch_up_that_history_cannot_cover_sends_a_gap(redis_server):
 
 
 def test_an_unreadable_history_is_a_gap_not_a_broken_socket(backend, redis_server):
-    redis_server.client().rpush("t:log:a", b"garbage-without-spaces")
+    redis_server.client().rpush(backend._history_key("a"), b"garbage-without-spaces")
     backend.issue("d")
     backend.subscribe("d", ["a"])
     backend.publish("a", frame(1))
@@ -401,7 +403,7 @@ def test_a_catch_up_over_an_unreadable_history_sends_a_gap(backend, redis_server
     backend.publish("a", frame(1))
     wait_for(lambda: connection.frames == [("a", 1)])
     client = redis_server.client()
-    client.rpush("t:log:a", b"garbage-without-spaces")
+    client.rpush(backend._history_key("a"), b"garbage-without-spaces")
     client.client_kill_filter(_type="pubsub")
     backend.publish("a", frame(2))  # while the listener is away
     wait_for(lambda: ("a", "gap") in connection.frames, timeout=20)
@@ -423,10 +425,11 @@ def test_a_renewal_racing_a_detach_does_not_stretch_the_grace(redis_server):
         owner = backend._local["d"].owner
         backend.detach("d", connection, forget=False)
         renewed = backend._renew(
-            keys=["t:socket:d"], args=["t:", "d", int(backend._lease * 1000), owner]
+            keys=[backend._key("d")],
+            args=["t:", "d", int(backend._lease * 1000), owner],
         )
         assert renewed == 2
-        assert 0 < redis_server.client().pttl("t:socket:d") <= 2000
+        assert 0 < redis_server.client().pttl(backend._key("d")) <= 2000
     finally:
         backend.close()
 
@@ -461,8 +464,8 @@ def test_a_history_that_went_back_on_delivered_pushes_is_a_gap(
         client = redis_server.client()
         with backend._lock:  # the listener cannot resubscribe meanwhile
             assert client.client_kill_filter(_type="pubsub") == 1
-            client.hset("t:pos:a", "seq", 3)
-            client.ltrim("t:log:a", 0, 2)
+            client.hset(backend._position_key("a"), "seq", 3)
+            client.ltrim(backend._history_key("a"), 0, 2)
             if pushed_again:
                 other.publish("a", frame(14))
                 other.publish("a", frame(15))

@@ -271,7 +271,13 @@ def test_status_on_the_memory_backend_says_it_cannot_see(app):
 
 
 @pytest.mark.redis
-def test_on_redis_stats_hold_the_listener_and_status_what_redis_holds(redis_server):
+@pytest.mark.parametrize("kind", ["redis", "cluster"])
+def test_on_redis_stats_hold_the_listener_and_status_what_redis_holds(kind, request):
+    if kind == "cluster":
+        redis_server = request.getfixturevalue("redis_cluster")
+        redis_server.flush()
+    else:
+        redis_server = request.getfixturevalue("redis_server")
     app = create_app(REALTIME_BACKEND=redis_server.url)
     realtime = app.extensions["realtime"]
     assert realtime.stats()["listener"] == {
@@ -309,7 +315,7 @@ def test_on_redis_stats_hold_the_listener_and_status_what_redis_holds(redis_serv
             "pending": 1,
         }
         # A key of the prefix that is not a socket record is skipped.
-        redis_server.client().set("realtime:socket:not-a-hash", "x")
+        redis_server.client().set("realtime:{sockets}:socket:not-a-hash", "x")
         result = runner.invoke(args=["realtime", "status"])
         assert result.exit_code == 0, result.output
         assert "Processes with sockets: 1" in result.output

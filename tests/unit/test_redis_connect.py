@@ -6,12 +6,14 @@ import pytest
 
 redis = pytest.importorskip("redis", reason="the redis extra is missing")
 
-from flask_realtime.backends.redis.connect import connection_pool  # noqa: E402
+from flask_realtime.backends.redis.connect import connect  # noqa: E402
 from flask_realtime.backends.redis.connect import without_password  # noqa: E402
 
 
 def pool(url):
-    return connection_pool(url, max_connections=100, timeout=5, socket_timeout=5)
+    """The pool of ``url``'s client, and how many replicas a push waits for."""
+    connected = connect(url, max_connections=100, timeout=5, socket_timeout=5)
+    return connected.client.connection_pool, connected.replicas
 
 
 def test_a_sentinel_url_names_the_sentinels_the_master_and_its_database():
@@ -58,12 +60,12 @@ def test_how_many_replicas_a_push_waits_for(url, replicas):
         ("redis+sentinel://h1:26379", "names its master"),
         ("redis+sentinel://h1:26379/", "names its master"),
         ("redis+sentinel://h1:26379/mymaster/zero", "not a number"),
-        ("redis+sentinel://h1:port/mymaster", "malformed sentinel address"),
-        ("redis+sentinel://h1:70000/mymaster", "malformed sentinel address"),
-        ("redis+sentinel://h1,,h2/mymaster", "malformed sentinel address"),
+        ("redis+sentinel://h1:port/mymaster", "malformed address"),
+        ("redis+sentinel://h1:70000/mymaster", "malformed address"),
+        ("redis+sentinel://h1,,h2/mymaster", "malformed address"),
         ("redis+sentinel://[::1/mymaster", "Invalid IPv6 URL"),
-        ("redis+sentinel://[::1]x/mymaster", "malformed sentinel address"),
-        ("redis+sentinel:///mymaster", "malformed sentinel address"),
+        ("redis+sentinel://[::1]x/mymaster", "malformed address"),
+        ("redis+sentinel:///mymaster", "malformed address"),
         ("redis+sentinel://h1/mymaster?wait_for_replicas=-1", "whole number"),
         ("redis+sentinel://h1/mymaster?wait_for_replicas=1000", "whole number"),
         ("redis+sentinel://h1/mymaster?max_connections=x", "max_connections"),
@@ -87,3 +89,30 @@ def test_a_unix_socket_url_keeps_its_path():
     assert found.connection_kwargs["path"] == "/run/redis.sock"
     assert found.connection_kwargs["db"] == 3
     assert replicas == 1
+
+
+def test_a_cluster_url_connects_at_the_first_command():
+    # The client is made lazily: nothing listens on these ports.
+    connected = connect(
+        "redis+cluster://127.0.0.1:1,[::1]:2,localhost/0",
+        max_connections=100,
+        timeout=5,
+    )
+    assert connected.sharded and connected.replicas == 0
+    connected.client.close()  # closing a client never made connects to nothing
+    with pytest.raises(redis.exceptions.RedisClusterException, match="connect"):
+        connected.client.ping()
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("redis+cluster://h1:7000/1", "one database"),
+        ("redis+cluster://h1:7000,h2:x", "malformed address"),
+        ("redis+cluster://h1?wait_for_replicas=1", "not supported on a cluster"),
+        ("redis+cluster://h1?sentinel_password=x", "for Sentinel URLs"),
+    ],
+)
+def test_a_malformed_cluster_url_says_what_is_wrong(url, message):
+    with pytest.raises(ValueError, match=message):
+        connect(url, max_connections=100, timeout=5)

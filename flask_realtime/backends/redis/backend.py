@@ -1,36 +1,41 @@
 """The Redis backend: sockets of many processes and machines, one channel space.
 
-Keys, under a prefix (``realtime:`` by default):
+Keys, under a prefix (``realtime:`` by default). The sockets' state shares
+the Redis Cluster hash tag ``{sockets}``, so that scripts can change a
+socket and its indexes at once; a channel's keys and pub/sub channel share
+a tag of the channel's own, ``{#<channel>}`` (the ``#`` keeps it from being
+empty), so that pushes spread over a cluster's shards.
 
-- ``socket:<digest>``, a hash: ``issued``, ``s`` (the browser session's
-  tag), one ``c:<channel>`` field per subscription, and ``owner`` while a
-  process holds the socket's connection.
+- ``{sockets}:socket:<digest>``, a hash: ``issued``, ``s`` (the browser
+  session's tag), one ``c:<channel>`` field per subscription, and ``owner``
+  while a process holds the socket's connection.
   It expires after the connect timeout, after the disconnect grace, or, while
   connected, after a lease its process keeps renewing, so a process that dies
   leaves nothing behind for long.
 
-- ``pos:<channel>``, a hash: the channel's ``epoch`` and last ``seq``, and
-  ``log:<channel>``, a list: its last pushes, as ``<seq> <time> <frame>``.
-  Both expire after the history TTL without pushes.
+- ``{sockets}:members:<channel>`` and ``{sockets}:session:<tag>``, sorted
+  sets of digests scored by when each socket's key expires: the indexes
+  ``disconnect()`` ends sockets through (see ``scripts.py``).
 
-- ``members:<channel>`` and ``session:<tag>``, sorted sets of digests scored
-  by when each socket's key expires: the indexes ``disconnect()`` ends
-  sockets through (see ``scripts.py``).
+- ``{sockets}:presence:<channel>``, a hash: the channel's tracked sockets
+  by digest, each with its key and ``{"ref", "meta"}`` (see ``scripts.py``).
 
-- ``presence:{<channel>}``, a hash: the channel's tracked sockets by
-  digest, each with its key and ``{"ref", "meta"}`` (see ``scripts.py``).
-  The braces make a Redis Cluster hash tag of the channel name.
+- ``pos:{#<channel>}``, a hash: the channel's ``epoch`` and last ``seq``,
+  and ``log:{#<channel>}``, a list: its last pushes, as
+  ``<seq> <time> <frame>``. Both expire after the history TTL without
+  pushes.
 
-Pub/sub channels:
+Pub/sub channels (sharded ones, on a cluster):
 
-- ``channel:<name>`` carries the frames pushed to a channel, each after its
-  position and a newline, encoded once (in Redis, by the publishing script,
-  which gives the position); a process subscribes only to the channels its
-  sockets need and writes the frames to them as they are. It also carries
-  the channel's presence changes, each after ``p`` and a newline.
-- ``process:<id>`` carries instructions to the process that holds a socket:
-  to close it because another process took it over, or to change its
-  subscriptions because a request on another process did.
+- ``channel:{#<name>}`` carries the frames pushed to a channel, each after
+  its position and a newline, encoded once (in Redis, by the publishing
+  script, which gives the position); a process subscribes only to the
+  channels its sockets need and writes the frames to them as they are. It
+  also carries the channel's presence changes, each after ``p`` and a
+  newline.
+- ``process:{<id>}`` carries instructions to the process that holds a
+  socket: to close it because another process took it over, or to change
+  its subscriptions because a request on another process did.
 """
 
 from __future__ import annotations
@@ -43,6 +48,7 @@ import typing as t
 import uuid
 
 import redis
+from redis.commands.core import Script
 
 from ...errors import BackendUnavailable
 from ...errors import ConfigurationError
@@ -65,7 +71,7 @@ from ...pushing import NOBODY
 from ..base import Backend
 from ..base import replay_plan
 from . import status
-from .connect import connection_pool
+from .connect import connect
 from .connect import REDIS_ERRORS
 from .connect import without_password
 from .listener import Listener
@@ -81,13 +87,18 @@ from .scripts import POSITION
 from .scripts import PRESENCE
 from .scripts import PUBLISH
 from .scripts import RENEW
+from .scripts import source
 from .scripts import TRACK
 from .scripts import UNTRACK
+from .sharded import ShardedPubSub
 
 if t.TYPE_CHECKING:
     from ...connection import Connection
 
 logger = logging.getLogger("flask_realtime")
+
+#: Script calls to run together: (script, keys, args).
+ScriptCalls = list[tuple[t.Any, list[str], list[t.Any]]]
 
 _FORK_LOCK = threading.Lock()
 
@@ -133,7 +144,7 @@ class RedisBackend(Listener, Backend):
         # Errors name the URL without its password: they end up in logs.
         self._url = without_password(url)
         try:
-            pool, self._replicas = connection_pool(
+            connected = connect(
                 url,
                 max_connections=self.default_max_connections,
                 timeout=self.pool_timeout,
@@ -142,31 +153,40 @@ class RedisBackend(Listener, Backend):
             )
         except ValueError as e:
             raise ConfigurationError(f"REALTIME_BACKEND {self._url!r}: {e}") from e
-        if pool.max_connections < 2:
+        # A redis.Redis, or a RedisCluster; it closes its pools with it.
+        self._redis: t.Any = connected.client
+        self._replicas = connected.replicas
+        self._sharded = connected.sharded
+        if not self._sharded and self._redis.connection_pool.max_connections < 2:
             raise ConfigurationError(
                 f"REALTIME_BACKEND {self._url!r}: max_connections must be at"
                 " least 2, as the listener holds one connection for itself."
             )
-        self._redis = redis.Redis.from_pool(pool)  # closes the pool with it
+        if self._sharded and ("{" in prefix or "}" in prefix):
+            raise ConfigurationError(
+                f"REALTIME_REDIS_PREFIX {prefix!r} holds a brace: on a Redis"
+                " Cluster it would change the hash tags that keep each"
+                " channel's keys in one slot."
+            )
         self._prefix = prefix
         self._connect_timeout_ms = int(connect_timeout * 1000)
         self._grace_ms = max(1, int(disconnect_grace * 1000))
         # A live socket's key outlives its process by about the grace period.
         self._lease = disconnect_grace + 2 * ping_interval
         self._renew_every = min(ping_interval, self._lease / 3)
-        self._issue = self._redis.register_script(ISSUE)
-        self._renew = self._redis.register_script(RENEW)
-        self._end = self._redis.register_script(END)
-        self._attach = self._redis.register_script(ATTACH)
-        self._detach = self._redis.register_script(DETACH)
-        self._change = self._redis.register_script(CHANGE_CHANNELS)
-        self._publish = self._redis.register_script(PUBLISH)
-        self._history = self._redis.register_script(HISTORY)
-        self._position = self._redis.register_script(POSITION)
-        self._new_epoch = self._redis.register_script(NEW_EPOCH)
-        self._track = self._redis.register_script(TRACK)
-        self._untrack = self._redis.register_script(UNTRACK)
-        self._presence = self._redis.register_script(PRESENCE)
+        self._issue = self._script(ISSUE)
+        self._renew = self._script(RENEW)
+        self._end = self._script(END)
+        self._attach = self._script(ATTACH)
+        self._detach = self._script(DETACH)
+        self._change = self._script(CHANGE_CHANNELS)
+        self._publish = self._script(PUBLISH)
+        self._history = self._script(HISTORY)
+        self._position = self._script(POSITION)
+        self._new_epoch = self._script(NEW_EPOCH)
+        self._track = self._script(TRACK)
+        self._untrack = self._script(UNTRACK)
+        self._presence = self._script(PRESENCE)
         self._pid = 0
         self._in_this_process()
 
@@ -193,22 +213,106 @@ class RedisBackend(Listener, Backend):
     # Keys and channel names.
 
     def _key(self, digest: str) -> str:
-        return f"{self._prefix}socket:{digest}"
-
-    def _channel(self, name: str) -> str:
-        return f"{self._prefix}channel:{name}"
-
-    def _position_key(self, name: str) -> str:
-        return f"{self._prefix}pos:{name}"
-
-    def _history_key(self, name: str) -> str:
-        return f"{self._prefix}log:{name}"
+        return f"{self._prefix}{{sockets}}:socket:{digest}"
 
     def _presence_key(self, name: str) -> str:
-        return f"{self._prefix}presence:{{{name}}}"
+        return f"{self._prefix}{{sockets}}:presence:{name}"
+
+    def _channel(self, name: str) -> str:
+        return f"{self._prefix}channel:{{#{name}}}"
+
+    def _channel_name(self, pubsub: str) -> str | None:
+        """The channel whose pub/sub channel this is, if it is one."""
+        head, tail = f"{self._prefix}channel:{{#", "}"
+        if pubsub.startswith(head) and pubsub.endswith(tail):
+            return pubsub[len(head) : -len(tail)]
+        return None
+
+    def _position_key(self, name: str) -> str:
+        return f"{self._prefix}pos:{{#{name}}}"
+
+    def _history_key(self, name: str) -> str:
+        return f"{self._prefix}log:{{#{name}}}"
 
     def _control(self, process: str) -> str:
-        return f"{self._prefix}process:{process}"
+        return f"{self._prefix}process:{{{process}}}"
+
+    def _script(self, script: str) -> t.Any:
+        # Made as register_script makes it, from bytes: a cluster's client is
+        # not made before its first command (see connect.LazyCluster).
+        return Script(self._redis, source(script, sharded=self._sharded).encode())
+
+    def _new_pubsub(self) -> t.Any:
+        """The listener's pub/sub: sharded on a cluster."""
+        if self._sharded:
+            return ShardedPubSub(self._redis)
+        return self._redis.pubsub()
+
+    def _run_scripts(self, calls: ScriptCalls) -> list[t.Any]:
+        """Run scripts in one round trip per server, and return their
+        results in order. A cluster's pipelines refuse scripts: there the
+        calls go in a plain pipeline to each node, by the slot of their
+        first key (which loads the scripts into the node if it lacks them).
+
+        :raises redis.RedisError: as a pipeline does; on a cluster whose
+            slots moved, a ConnectionError, once it has learnt the new
+            layout.
+        """
+        if not self._sharded:
+            pipe = self._redis.pipeline(transaction=False)
+            for script, keys, args in calls:
+                script(keys=keys, args=args, client=pipe)
+            return t.cast(list[t.Any], pipe.execute())
+        nodes: dict[str, tuple[t.Any, list[int]]] = {}
+        for i, (_, keys, _) in enumerate(calls):
+            node = self._redis.get_node_from_key(keys[0])
+            nodes.setdefault(node.name, (node, []))[1].append(i)
+        results: list[t.Any] = [None] * len(calls)
+        for node, indexes in nodes.values():
+            pipe = self._redis.get_redis_connection(node).pipeline(transaction=False)
+            for i in indexes:
+                script, keys, args = calls[i]
+                script(keys=keys, args=args, client=pipe)
+            try:
+                found = pipe.execute()
+            except redis.ResponseError as e:
+                if not str(e).startswith(("MOVED", "ASK")):
+                    raise
+                self._redis.nodes_manager.initialize()
+                raise redis.ConnectionError(f"the cluster's slots moved: {e}") from e
+            for i, result in zip(indexes, found, strict=True):
+                results[i] = result
+        return results
+
+    def _announced(self, reply: t.Any) -> t.Any:
+        """The result of a script that may change presence (see
+        ``scripts.finish``), once the changes it returned are published: on
+        a cluster they concern other slots than the script's."""
+        result, announced = reply
+        if announced:
+            pipe = self._redis.pipeline(transaction=False)
+            for i in range(0, len(announced), 2):
+                self._send(announced[i], announced[i + 1], pipe)
+            pipe.execute()
+        return result
+
+    def _send(self, channel: str | bytes, message: str | bytes, client: t.Any) -> t.Any:
+        """Publish on a pub/sub channel, sharded on a cluster."""
+        if self._sharded:
+            return client.spublish(channel, message)
+        return client.publish(channel, message)
+
+    def _positions(self, channels: t.Sequence[str]) -> list[str]:
+        """The channels' positions, each channel's epoch begun if it has none."""
+        calls: ScriptCalls = [
+            (
+                self._position,
+                [self._position_key(channel)],
+                [new_epoch(), self._history_ttl_ms],
+            )
+            for channel in channels
+        ]
+        return [position.decode() for position in self._run_scripts(calls)]
 
     def _call(self, what: str, command: t.Callable[[], t.Any]) -> t.Any:
         try:
@@ -245,17 +349,20 @@ class RedisBackend(Listener, Backend):
     def _change_channels(
         self, op: str, digest: str, channels: t.Collection[str]
     ) -> None:
-        args: list[t.Any] = [
-            op,
-            self._prefix,
-            digest,
-            new_epoch(),
-            self._history_ttl_ms,
-            self._max_channels,
-        ]
+        channels = list(channels)
+        # A new subscription starts at the channel's position, read first:
+        # a channel's keys are in another slot than the socket's.
+        positions = (
+            self._call("read channel positions", lambda: self._positions(channels))
+            if op == "add"
+            else [""] * len(channels)
+        )
+        args: list[t.Any] = [op, self._prefix, digest, self._max_channels]
+        for channel, position in zip(channels, positions, strict=True):
+            args += [channel, position]
         owner = self._call(
             "change subscriptions",
-            lambda: self._change(keys=[self._key(digest)], args=[*args, *channels]),
+            lambda: self._announced(self._change(keys=[self._key(digest)], args=args)),
         )
         if owner == -1:
             raise TooManyChannels(self._max_channels)
@@ -277,7 +384,9 @@ class RedisBackend(Listener, Backend):
         message = {"op": op, "digest": digest, "channels": list(channels), "ack": ack}
         receivers = self._call(
             "reach the socket's process",
-            lambda: self._redis.publish(self._control(process), json.dumps(message)),
+            lambda: self._send(
+                self._control(process), json.dumps(message), self._redis
+            ),
         )
         if receivers and not self._call(
             "hear from the socket's process",
@@ -358,7 +467,7 @@ class RedisBackend(Listener, Backend):
         if previous and other != self._process:
             message = {"op": "replace", "digest": digest, "owner": previous}
             try:
-                self._redis.publish(self._control(other), json.dumps(message))
+                self._send(self._control(other), json.dumps(message), self._redis)
             except REDIS_ERRORS:
                 logger.warning(
                     "Could not tell process %s its socket was replaced", other
@@ -389,12 +498,13 @@ class RedisBackend(Listener, Backend):
             pipe.hvals(self._presence_key(channel))
         return self._states(channels, pipe.execute())
 
-    def _read_presence(self, channels: t.Collection[str], client: t.Any) -> t.Any:
-        return self._presence(
+    def _read_presence(self, channels: t.Collection[str]) -> list[list[bytes]]:
+        """The members of channels, as :data:`.scripts.PRESENCE` leaves them."""
+        found = self._presence(
             keys=[self._presence_key(c) for c in channels],
             args=[self._prefix, *channels],
-            client=client,
         )
+        return t.cast(list[list[bytes]], self._announced(found))
 
     def _states(self, channels: t.Collection[str], found: list[t.Any]) -> list[bytes]:
         """Presence state frames of the channels that have members, from
@@ -433,15 +543,16 @@ class RedisBackend(Listener, Backend):
         ``delivered``: the frames delivered at those positions, where known
         (see :func:`~flask_realtime.history.replay`)."""
         delivered = delivered or {}
-        pipe = self._redis.pipeline(transaction=False)
-        for channel in since:
-            self._history(
-                keys=[self._position_key(channel), self._history_key(channel)],
-                args=[new_epoch(), self._history_ttl_ms],
-                client=pipe,
+        calls: ScriptCalls = [
+            (
+                self._history,
+                [self._position_key(channel), self._history_key(channel)],
+                [new_epoch(), self._history_ttl_ms],
             )
+            for channel in since
+        ]
         try:
-            results = pipe.execute()
+            results = self._run_scripts(calls)
         except REDIS_ERRORS:
             logger.warning("Redis is unavailable; no replay for a reconnecting socket")
             results = [None] * len(since)
@@ -484,7 +595,7 @@ class RedisBackend(Listener, Backend):
             del self._local[digest]
             self._unsubscribe_hub(connection, local.channels)
         try:
-            self._detach(
+            reply = self._detach(
                 keys=[self._key(digest)],
                 args=[
                     local.owner,
@@ -494,6 +605,7 @@ class RedisBackend(Listener, Backend):
                     digest,
                 ],
             )
+            self._announced(reply)
         except Exception as e:
             # Redis away, or the pool already closed by a drain that gave up
             # waiting: the key's lease runs out by itself.
@@ -525,7 +637,7 @@ class RedisBackend(Listener, Backend):
             if not isinstance(pushed, redis.exceptions.NoScriptError):
                 break
             # A new master (after a failover) has not seen the script.
-            self._redis.script_load(PUBLISH)
+            self._redis.script_load(self._publish.script)
         for result in (pushed, confirmed):
             if isinstance(result, Exception):
                 raise result
@@ -539,9 +651,18 @@ class RedisBackend(Listener, Backend):
     def track(self, digest: str, channel: str, key_json: str, meta_json: str) -> None:
         tracked = self._call(
             "track a socket",
-            lambda: self._track(
-                keys=[self._key(digest), self._presence_key(channel)],
-                args=[self._prefix, digest, channel, key_json, meta_json, new_ref()],
+            lambda: self._announced(
+                self._track(
+                    keys=[self._key(digest), self._presence_key(channel)],
+                    args=[
+                        self._prefix,
+                        digest,
+                        channel,
+                        key_json,
+                        meta_json,
+                        new_ref(),
+                    ],
+                )
             ),
         )
         if tracked == -1:
@@ -550,15 +671,17 @@ class RedisBackend(Listener, Backend):
     def untrack(self, digest: str, channel: str) -> None:
         self._call(
             "untrack a socket",
-            lambda: self._untrack(
-                keys=[self._key(digest)], args=[self._prefix, digest, channel]
+            lambda: self._announced(
+                self._untrack(
+                    keys=[self._key(digest)], args=[self._prefix, digest, channel]
+                )
             ),
         )
 
     def presence(self, channel: str) -> list[Member]:
         (values,) = self._call(
             "read a channel's presence",
-            lambda: self._read_presence([channel], self._redis),
+            lambda: self._read_presence([channel]),
         )
         return [parse_stored(v) for v in values]
 
@@ -570,7 +693,10 @@ class RedisBackend(Listener, Backend):
             args += ["members", channel]
         for session in sessions:
             args += ["session", session]
-        connected = self._call("end sockets", lambda: self._end(args=args))
+        connected = self._call(
+            "end sockets",
+            lambda: self._announced(self._end(keys=[self._key("")], args=args)),
+        )
         self._in_this_process()
         notices = self._redis.pipeline(transaction=False)
         for digest, owner in ((d.decode(), o.decode()) for d, o in connected):
@@ -579,7 +705,7 @@ class RedisBackend(Listener, Backend):
                 self._end_local(digest, owner)
             else:
                 message = {"op": "end", "digest": digest, "owner": owner}
-                notices.publish(self._control(process), json.dumps(message))
+                self._send(self._control(process), json.dumps(message), notices)
         if len(notices):
             self._call("reach the sockets' processes", notices.execute)
 
@@ -609,7 +735,8 @@ class RedisBackend(Listener, Backend):
         if listener is not None:
             listener.join(self.max_retry_delay + 2)
         self._redis.close()
-        sentinels = getattr(self._redis.connection_pool, "sentinel_manager", None)
+        pool = None if self._sharded else self._redis.connection_pool
+        sentinels = getattr(pool, "sentinel_manager", None)
         if sentinels is not None:
             sentinels.close()
 
@@ -628,7 +755,8 @@ class RedisBackend(Listener, Backend):
         :raises ~flask_realtime.errors.BackendUnavailable: if Redis is.
         """
         shared = self._call(
-            "read its state", lambda: status.read(self._redis, self._prefix)
+            "read its state",
+            lambda: status.read(self._redis, self._prefix, sharded=self._sharded),
         )
         return {"redis": self._url, "prefix": self._prefix, **shared}
 

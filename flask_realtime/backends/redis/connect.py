@@ -1,9 +1,11 @@
-"""Connecting to Redis: the URLs the backend takes (one server, or a
-master that Sentinel watches), what counts as Redis being unavailable, and
-URLs that are safe to log."""
+"""Connecting to Redis: the URLs the backend takes (one server, a master
+that Sentinel watches, or a Redis Cluster), what counts as Redis being
+unavailable, and URLs that are safe to log."""
 
 from __future__ import annotations
 
+import dataclasses
+import threading
 import typing as t
 from urllib.parse import parse_qsl
 from urllib.parse import urlencode
@@ -11,13 +13,18 @@ from urllib.parse import urlsplit
 from urllib.parse import urlunsplit
 
 import redis
+import redis.cluster
 import redis.sentinel
 
-#: What a call to Redis raises when Redis cannot be reached or answer.
-REDIS_ERRORS = (redis.RedisError, OSError)
+#: What a call to Redis raises when Redis cannot be reached or answer (a
+#: cluster's client raises RedisClusterException, which is not a RedisError,
+#: when no node answers or a slot has none).
+REDIS_ERRORS = (redis.RedisError, redis.exceptions.RedisClusterException, OSError)
 
 #: The URL scheme of a master found through Redis Sentinel.
 SENTINEL_SCHEME = "redis+sentinel"
+#: The URL scheme of a Redis Cluster.
+CLUSTER_SCHEME = "redis+cluster"
 
 #: Options of the URL's query that are the backend's, not redis-py's.
 REPLICAS_OPTION = "wait_for_replicas"
@@ -42,13 +49,25 @@ def without_password(url: str) -> str:
     return urlunsplit(parts)
 
 
-def connection_pool(
+@dataclasses.dataclass(frozen=True)
+class Connected:
+    """What the backend talks to Redis through."""
+
+    #: A ``redis.Redis`` over a blocking pool, or a ``redis.cluster.RedisCluster``
+    #: whose nodes each have one.
+    client: t.Any
+    #: How many replicas a push waits for (the URL's ``wait_for_replicas``:
+    #: 1 by default behind Sentinel, so that a failover cannot lose a push
+    #: that returned; 0 otherwise).
+    replicas: int
+    #: A Redis Cluster: sharded pub/sub, and scripts held to one slot.
+    sharded: bool
+
+
+def connect(
     url: str, *, max_connections: int, timeout: float, **options: t.Any
-) -> tuple[redis.ConnectionPool, int]:
-    """A blocking connection pool for ``url``, and how many replicas a push
-    waits for (the URL's ``wait_for_replicas``: 1 by default behind
-    Sentinel, so that a failover cannot lose a push that returned; 0 for one
-    server).
+) -> Connected:
+    """A client for ``url``; it connects at its first command.
 
     :raises ValueError: if the URL is malformed.
     """
@@ -57,24 +76,89 @@ def connection_pool(
     sentinel = parts.scheme == SENTINEL_SCHEME
     replicas = _count(query.pop(REPLICAS_OPTION, "1" if sentinel else "0"))
     sentinel_password = query.pop(SENTINEL_PASSWORD_OPTION, None)
+    if sentinel_password is not None and not sentinel:
+        raise ValueError(f"{SENTINEL_PASSWORD_OPTION} is for Sentinel URLs")
     # Rebuilt by hand: urlunsplit turns unix:///path into unix:/path.
     url = url.partition("?")[0] + (f"?{urlencode(query)}" if query else "")
-    if not sentinel:
-        if sentinel_password is not None:
-            raise ValueError(f"{SENTINEL_PASSWORD_OPTION} is for Sentinel URLs")
-        pool = redis.BlockingConnectionPool.from_url(
-            url, max_connections=max_connections, timeout=timeout, **options
-        )
-        return pool, replicas
-    return (
-        _sentinel_pool(
-            url,
-            sentinel_password,
-            max_connections=max_connections,
-            timeout=timeout,
-            **options,
-        ),
-        replicas,
+    pool_options: dict[str, t.Any] = {
+        "max_connections": max_connections,
+        "timeout": timeout,
+    }
+    if parts.scheme == CLUSTER_SCHEME:
+        if replicas:
+            raise ValueError(f"{REPLICAS_OPTION} is not supported on a cluster yet")
+        _cluster_nodes(url)  # a malformed URL fails now, not at the first push
+        client = LazyCluster(lambda: _cluster(url, **pool_options, **options))
+        return Connected(client, 0, sharded=True)
+    if sentinel:
+        pool = _sentinel_pool(url, sentinel_password, **pool_options, **options)
+    else:
+        pool = redis.BlockingConnectionPool.from_url(url, **pool_options, **options)
+    return Connected(redis.Redis.from_pool(pool), replicas, sharded=False)
+
+
+class LazyCluster:
+    """A ``RedisCluster`` made at its first use: redis-py's asks the cluster
+    for its layout as it is made, and an app must start while Redis is down
+    (the first page or push reports it)."""
+
+    def __init__(self, make: t.Callable[[], redis.cluster.RedisCluster]) -> None:
+        self._make = make
+        self._client: redis.cluster.RedisCluster | None = None
+        self._lock = threading.Lock()
+
+    def __getattr__(self, name: str) -> t.Any:
+        client = self._client
+        if client is None:
+            with self._lock:
+                if self._client is None:
+                    self._client = self._make()
+                client = self._client
+        return getattr(client, name)
+
+    def close(self) -> None:
+        if self._client is not None:
+            self._client.close()
+
+
+def _cluster_nodes(url: str) -> list[tuple[str, int]]:
+    parts = urlsplit(url)
+    if parts.path.strip("/") not in ("", "0"):
+        raise ValueError("a Redis Cluster has one database: drop the path")
+    hosts = parts.netloc.rpartition("@")[2]
+    return [_address(host, default_port=6379) for host in hosts.split(",")]
+
+
+def _cluster(
+    url: str, *, max_connections: int, timeout: float, **options: t.Any
+) -> redis.cluster.RedisCluster:
+    """``redis+cluster://[user:password@]host:port[,host:port...]``: nodes to
+    learn the cluster's layout from, and what redis-py's own URLs say of
+    the connections (password, query options). Each node gets a blocking
+    pool, as one server does."""
+    parts = urlsplit(url)
+    userinfo = parts.netloc.rpartition("@")[0]
+    nodes = [
+        redis.cluster.ClusterNode(host, port)  # type: ignore[no-untyped-call]
+        for host, port in _cluster_nodes(url)
+    ]
+    netloc = f"{userinfo}@cluster" if userinfo else "cluster"
+    found = redis.connection.parse_url(  # type: ignore[no-untyped-call]
+        urlunsplit(("redis", netloc, "", parts.query, ""))
+    )
+    del found["host"]
+    found.pop("db", None)
+    wait = found.pop("timeout", timeout)
+
+    class NodePool(redis.BlockingConnectionPool):
+        def __init__(self, **kwargs: t.Any) -> None:
+            super().__init__(timeout=wait, **kwargs)  # type: ignore[no-untyped-call]
+
+    return redis.cluster.RedisCluster(
+        startup_nodes=nodes,
+        connection_pool_class=NodePool,
+        max_connections=found.pop("max_connections", max_connections),
+        **{**options, **found},
     )
 
 
@@ -132,19 +216,19 @@ def _sentinel_pool(
     )
 
 
-def _address(text: str) -> tuple[str, int]:
-    """``host:port``, ``[v6]:port`` or ``host`` (Sentinel's port, 26379)."""
-    host, port = text, "26379"
+def _address(text: str, default_port: int = 26379) -> tuple[str, int]:
+    """``host:port``, ``[v6]:port`` or ``host`` (by default Sentinel's port)."""
+    host, port = text, str(default_port)
     if text.startswith("["):
         host, _, rest = text[1:].partition("]")
         if rest:
             if not rest.startswith(":"):
-                raise ValueError(f"malformed sentinel address {text!r}")
+                raise ValueError(f"malformed address {text!r}")
             port = rest[1:]
     elif ":" in text:
         host, _, port = text.rpartition(":")
     if not host or not port.isdigit() or not 0 < int(port) < 65536:
-        raise ValueError(f"malformed sentinel address {text!r}")
+        raise ValueError(f"malformed address {text!r}")
     return host, int(port)
 
 

@@ -86,7 +86,7 @@ class Listener:
         hub: LocalHub
         _lock: threading.Lock
         _local: dict[str, LocalSocket]
-        _redis: redis.Redis
+        _redis: t.Any  # a redis.Redis or a RedisCluster
         _process: str
         _prefix: str
         _lease: float
@@ -107,9 +107,14 @@ class Listener:
             delivered: t.Mapping[str, bytes] | None = None,
         ) -> dict[str, Replay]: ...
         def _end_local(self, digest: str, owner: str) -> None: ...
-        def _read_presence(
-            self, channels: t.Collection[str], client: t.Any
-        ) -> t.Any: ...
+        def _read_presence(self, channels: t.Collection[str]) -> list[list[bytes]]: ...
+        def _positions(self, channels: t.Sequence[str]) -> list[str]: ...
+        def _channel_name(self, pubsub: str) -> str | None: ...
+        def _announced(self, reply: t.Any) -> t.Any: ...
+        def _new_pubsub(self) -> t.Any: ...
+        def _run_scripts(
+            self, calls: list[tuple[t.Any, list[str], list[t.Any]]]
+        ) -> list[t.Any]: ...
         def _send_states(
             self, connection: Connection, channels: t.Collection[str], *, held: bool
         ) -> None: ...
@@ -201,17 +206,9 @@ class Listener:
 
     def _note_positions(self, channels: list[str]) -> None:
         """Record where new channels stand, before subscribing to them."""
-        if not channels:
-            return
-        pipe = self._redis.pipeline(transaction=False)
-        for channel in channels:
-            self._position(
-                keys=[self._position_key(channel)],
-                args=[new_epoch(), self._history_ttl_ms],
-                client=pipe,
-            )
+        found: list[str | None]
         try:
-            found = [p.decode() for p in pipe.execute()]
+            found = list(self._positions(channels))
         except REDIS_ERRORS:
             found = [None] * len(channels)  # a catch-up then reports a gap
         for channel, position in zip(channels, found, strict=True):
@@ -267,7 +264,7 @@ class Listener:
         delay = self.first_retry_delay
         reconnecting = False
         while True:
-            pubsub = self._redis.pubsub()  # type: ignore[no-untyped-call]
+            pubsub = self._new_pubsub()
             try:
                 with self._lock:
                     if not self._needs_listener():
@@ -365,10 +362,10 @@ class Listener:
                     self._ignored = 0
 
     def _on_message(self, message: dict[str, t.Any]) -> None:
-        kind, channel = message["type"], message["channel"]
-        channel_prefix = self._channel("").encode()
-        if kind == "message" and channel.startswith(channel_prefix):
-            data, name = message["data"], channel[len(channel_prefix) :].decode()
+        kind, channel = message["type"], message["channel"].decode()
+        name = self._channel_name(channel)
+        if kind == "message" and name is not None:
+            data = message["data"]
             head, _, frame = data.partition(b"\n")
             if head == b"p":  # a presence change, see scripts.py
                 self._presence_changed(name, frame)
@@ -385,14 +382,13 @@ class Listener:
         elif kind == "message":
             self._on_control(json.loads(message["data"]))
         elif kind == "subscribe":
-            name = channel.decode()
             try:
-                if name in self._catching_up:
-                    self._catching_up.discard(name)
-                    self._catch_up(name[len(self._channel("")) :])
+                if channel in self._catching_up and name is not None:
+                    self._catching_up.discard(channel)
+                    self._catch_up(name)
             finally:
                 with self._confirm:
-                    self._confirmed.add(name)
+                    self._confirmed.add(channel)
                     self._confirm.notify_all()
                 self._send_acks()
 
@@ -445,7 +441,7 @@ class Listener:
             # Changes made while the listener was away are lost: a fresh
             # state replaces what the pages have, in stream order.
             try:
-                (values,) = self._read_presence([channel], self._redis)
+                (values,) = self._read_presence([channel])
             except REDIS_ERRORS:
                 logger.warning("Could not read the presence of %r", channel[:100])
             else:
@@ -472,27 +468,22 @@ class Listener:
     def _renew_leases(self) -> None:
         with self._lock:
             owners = [(digest, local.owner) for digest, local in self._local.items()]
-        pipe = self._redis.pipeline(transaction=False)
         lease_ms = int(self._lease * 1000)
-        for digest, owner in owners:
-            self._renew(
-                keys=[self._key(digest)],
-                args=[self._prefix, digest, lease_ms, owner],
-                client=pipe,
-            )
-        watched = list(self._presence_channels)
-        if watched:
-            self._read_presence(watched, pipe)  # sends leaves of expired members
-        results = pipe.execute(raise_on_error=False)
-        for (digest, _), renewed in zip(owners, results, strict=False):
-            if isinstance(renewed, Exception):
-                raise renewed
+        calls = [
+            (self._renew, [self._key(digest)], [self._prefix, digest, lease_ms, owner])
+            for digest, owner in owners
+        ]
+        for renewed, (digest, _) in zip(self._run_scripts(calls), owners, strict=True):
             if renewed == 0:
                 self._close_if_local(digest)
-        if watched and isinstance(results[-1], Exception):
-            # A key of the prefix that is not ours: presence of those
-            # channels stays as it is, and the leases were renewed.
-            logger.warning("Could not read the presence of channels: %s", results[-1])
+        watched = list(self._presence_channels)
+        if watched:
+            try:
+                self._read_presence(watched)  # sends leaves of expired members
+            except redis.ResponseError as e:
+                # A key of the prefix that is not ours: presence of those
+                # channels stays as it is, and the leases were renewed.
+                logger.warning("Could not read the presence of channels: %s", e)
 
     def _on_control(self, message: dict[str, t.Any]) -> None:
         digest = message["digest"]

@@ -3,6 +3,13 @@
 Each runs atomically in Redis, so that what a socket's state and a channel's
 positions say never depends on the order in which processes got there.
 
+Each touches the keys of one Redis Cluster slot (see the key layout in
+``backend.py``): the sockets' state, under the hash tag ``{sockets}``, or
+one channel's position and history, under the channel's tag. On a cluster
+they run with a ``#!lua`` line, which makes Redis refuse any key of another
+slot, and presence changes are returned rather than published (see
+:func:`source`).
+
 A socket is also indexed, until its key would expire, in a sorted set per
 channel it is on (``members:<channel>``) and one per browser session
 (``session:<tag>``), scored by that time: :data:`END` finds through them
@@ -11,7 +18,7 @@ their times pass and expires with its last one.
 
 Presence: a socket tracked on a channel has a field ``p:<channel>`` (its
 ref) in its hash, and an entry in the channel's hash
-``presence:{<channel>}``, under its digest: the key's JSON, a newline, and
+``presence:<channel>``, under its digest: the key's JSON, a newline, and
 ``{"ref": ..., "meta": ...}``. That hash outlives the socket key of its
 longest-lived member by :data:`PRESENCE_MARGIN_MS`, time for a listener to
 announce its leave: every script that sets a tracked socket's expiry
@@ -29,6 +36,33 @@ socket key is gone: expired or lost.
 PRESENCE_MARGIN_MS = 5 * 60 * 1000
 
 _MARGIN = f"local PRESENCE_MARGIN = {PRESENCE_MARGIN_MS}\n"
+
+# Before every script: key names, and presence changes to announce.
+# ``state`` names a key of the sockets' state, ``pubsub`` a channel's pub/sub
+# channel (see backend.py). A script that announces presence changes returns
+# ``finish(result)``: the result, and what a cluster's caller must publish.
+_HEADER = """
+local function state(prefix, kind, name)
+  return prefix .. '{sockets}:' .. kind .. ':' .. name
+end
+local function pubsub(prefix, channel)
+  return prefix .. 'channel:{#' .. channel .. '}'
+end
+local ANNOUNCED = {}
+local function finish(result)
+  return {result, ANNOUNCED}
+end
+"""
+
+
+def source(script: str, *, sharded: bool) -> str:
+    """A script as it is sent to Redis. ``sharded`` (a Redis Cluster): with
+    ``#!lua``, so that Redis refuses keys of another slot; pushes go out with
+    SPUBLISH; and presence changes, which concern another slot than the
+    sockets' state, are returned for the caller to publish."""
+    flag = f"local SHARDED = {'true' if sharded else 'false'}\n"
+    return ("#!lua\n" if sharded else "") + flag + _HEADER + script
+
 
 # Shared by the scripts that keep the index. ARGV of theirs name the key
 # prefix and the socket's digest; ``now`` is Redis's clock, in ms.
@@ -51,16 +85,16 @@ local function index_socket(key, prefix, digest)
   for _, field in ipairs(redis.call('HKEYS', key)) do
     local kind = string.sub(field, 1, 2)
     if kind == 'c:' then
-      index(prefix .. 'members:' .. string.sub(field, 3), digest, deadline, now)
+      index(state(prefix, 'members', string.sub(field, 3)), digest, deadline, now)
     elseif kind == 'p:' then
-      local set = prefix .. 'presence:{' .. string.sub(field, 3) .. '}'
+      local set = state(prefix, 'presence', string.sub(field, 3))
       if redis.call('PTTL', set) < deadline - now + PRESENCE_MARGIN then
         redis.call('PEXPIREAT', set, deadline + PRESENCE_MARGIN)
       end
     end
   end
   local tag = redis.call('HGET', key, 's')
-  if tag then index(prefix .. 'session:' .. tag, digest, deadline, now) end
+  if tag then index(state(prefix, 'session', tag), digest, deadline, now) end
 end
 """
 )
@@ -86,12 +120,18 @@ local function grouped(values)
   return '{' .. table.concat(parts, ',') .. '}'
 end
 local function announce(prefix, channel, joins, leaves)
-  redis.call('PUBLISH', prefix .. 'channel:' .. channel,
-    'p\\n{"channel":' .. cjson.encode(channel) .. ',"presence":{"joins":'
-    .. grouped(joins) .. ',"leaves":' .. grouped(leaves) .. '}}')
+  local message = 'p\\n{"channel":' .. cjson.encode(channel)
+    .. ',"presence":{"joins":' .. grouped(joins) .. ',"leaves":'
+    .. grouped(leaves) .. '}}'
+  if SHARDED then
+    table.insert(ANNOUNCED, pubsub(prefix, channel))
+    table.insert(ANNOUNCED, message)
+  else
+    redis.call('PUBLISH', pubsub(prefix, channel), message)
+  end
 end
 local function leave(prefix, digest, channel)
-  local set = prefix .. 'presence:{' .. channel .. '}'
+  local set = state(prefix, 'presence', channel)
   local value = redis.call('HGET', set, digest)
   if value then
     redis.call('HDEL', set, digest)
@@ -155,7 +195,7 @@ DETACH = (
     _INDEX
     + _PRESENCE
     + """
-if redis.call('HGET', KEYS[1], 'owner') ~= ARGV[1] then return 0 end
+if redis.call('HGET', KEYS[1], 'owner') ~= ARGV[1] then return finish(0) end
 if ARGV[2] == '1' then
   leave_all(KEYS[1], ARGV[4], ARGV[5])
   redis.call('DEL', KEYS[1])
@@ -164,58 +204,53 @@ else
   redis.call('PEXPIRE', KEYS[1], ARGV[3])
   index_socket(KEYS[1], ARGV[4], ARGV[5])
 end
-return 1
+return finish(1)
 """
 )
 
-# KEYS: socket. ARGV: op, prefix, digest, a new epoch, history TTL (ms),
-# most channels per socket, channels. A new subscription records the
-# channel's position, so that the socket can be given what is pushed from
-# then on even before it connects. -1 if it would pass the limit (and then
-# nothing changed).
+# KEYS: socket. ARGV: op, prefix, digest, most channels per socket, then
+# channels, each followed by its position ("" to remove). A new
+# subscription records the channel's position, read just before (a
+# channel's keys are in another slot), so that the socket can be given what
+# is pushed from then on even before it connects. finish(-1) if it would
+# pass the limit (and then nothing changed).
 CHANGE_CHANNELS = (
     _INDEX
     + _PRESENCE
     + """
 local key, prefix = KEYS[1], ARGV[2]
-if redis.call('EXISTS', key) == 0 then return false end
-local first = 7
+if redis.call('EXISTS', key) == 0 then return finish(false) end
+local first = 5
 if ARGV[1] == 'add' then
   local count = 0
   for _, field in ipairs(redis.call('HKEYS', key)) do
     if string.sub(field, 1, 2) == 'c:' then count = count + 1 end
   end
-  for i = first, #ARGV do
+  for i = first, #ARGV, 2 do
     if redis.call('HEXISTS', key, 'c:' .. ARGV[i]) == 0 then count = count + 1 end
   end
-  if count > tonumber(ARGV[6]) then return -1 end
+  if count > tonumber(ARGV[4]) then return finish(-1) end
 end
-for i = first, #ARGV do
+for i = first, #ARGV, 2 do
   local field = 'c:' .. ARGV[i]
   if ARGV[1] == 'add' then
     if redis.call('HEXISTS', key, field) == 0 then
-      local pos = prefix .. 'pos:' .. ARGV[i]
-      local epoch = redis.call('HGET', pos, 'epoch')
-      if not epoch then
-        epoch = ARGV[4]
-        redis.call('HSET', pos, 'epoch', epoch, 'seq', '0')
-      end
-      redis.call('PEXPIRE', pos, ARGV[5])
-      redis.call('HSET', key, field, epoch .. ':' .. redis.call('HGET', pos, 'seq'))
+      redis.call('HSET', key, field, ARGV[i + 1])
     end
   else
     redis.call('HDEL', key, field)
-    redis.call('ZREM', prefix .. 'members:' .. ARGV[i], ARGV[3])
+    redis.call('ZREM', state(prefix, 'members', ARGV[i]), ARGV[3])
     if redis.call('HDEL', key, 'p:' .. ARGV[i]) == 1 then
       leave(prefix, ARGV[3], ARGV[i])
     end
   end
 end
 if ARGV[1] == 'add' then index_socket(key, prefix, ARGV[3]) end
-return redis.call('HGET', key, 'owner') or ''
+return finish(redis.call('HGET', key, 'owner') or '')
 """
 )
 
+# KEYS: any key of the sockets' slot (it routes the script on a cluster).
 # ARGV: prefix, then pairs of an index kind ('members' or 'session') and a
 # name. Deletes every socket the indexes name that is still on the channel or
 # in the session, and returns {digest, owner} of the connected ones, whose
@@ -228,9 +263,9 @@ local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local connected = {}
 for i = 2, #ARGV, 2 do
-  local set = prefix .. ARGV[i] .. ':' .. ARGV[i + 1]
+  local set = state(prefix, ARGV[i], ARGV[i + 1])
   for _, digest in ipairs(redis.call('ZRANGEBYSCORE', set, now, '+inf')) do
-    local key = prefix .. 'socket:' .. digest
+    local key = state(prefix, 'socket', digest)
     local still
     if ARGV[i] == 'members' then
       still = redis.call('HEXISTS', key, 'c:' .. ARGV[i + 1]) == 1
@@ -246,7 +281,7 @@ for i = 2, #ARGV, 2 do
   end
   redis.call('DEL', set)
 end
-return connected
+return finish(connected)
 """
 )
 
@@ -293,7 +328,7 @@ local published = position
 if ARGV[6] ~= '' then
   published = position .. ' x' .. ARGV[6]
 end
-redis.call('PUBLISH', ARGV[5], published .. '\\n' .. frame)
+redis.call(SHARDED and 'SPUBLISH' or 'PUBLISH', ARGV[5], published .. '\\n' .. frame)
 return position
 """
 
@@ -348,8 +383,8 @@ TRACK = (
     + _MARGIN
     + """
 local key, set, channel = KEYS[1], KEYS[2], ARGV[3]
-if redis.call('EXISTS', key) == 0 then return 0 end
-if redis.call('HEXISTS', key, 'c:' .. channel) == 0 then return -1 end
+if redis.call('EXISTS', key) == 0 then return finish(0) end
+if redis.call('HEXISTS', key, 'c:' .. channel) == 0 then return finish(-1) end
 local old = redis.call('HGET', set, ARGV[2])
 local ref = redis.call('HGET', key, 'p:' .. channel)
 local leaves = {}
@@ -359,13 +394,13 @@ if old and string.sub(old, 1, #ARGV[4] + 1) ~= ARGV[4] .. '\\n' then
 end
 ref = ref or ARGV[6]
 local value = ARGV[4] .. '\\n{"ref":"' .. ref .. '","meta":' .. ARGV[5] .. '}'
-if value == old then return 1 end
+if value == old then return finish(1) end
 redis.call('HSET', key, 'p:' .. channel, ref)
 redis.call('HSET', set, ARGV[2], value)
 local ttl = redis.call('PTTL', key) + PRESENCE_MARGIN
 if redis.call('PTTL', set) < ttl then redis.call('PEXPIRE', set, ttl) end
 announce(ARGV[1], channel, {value}, leaves)
-return 1
+return finish(1)
 """
 )
 
@@ -376,6 +411,7 @@ UNTRACK = (
 if redis.call('HDEL', KEYS[1], 'p:' .. ARGV[3]) == 1 then
   leave(ARGV[1], ARGV[2], ARGV[3])
 end
+return finish(0)
 """
 )
 
@@ -393,7 +429,7 @@ for i, set in ipairs(KEYS) do
   local kept, gone = {}, {}
   local fields = redis.call('HGETALL', set)
   for j = 1, #fields, 2 do
-    if redis.call('EXISTS', prefix .. 'socket:' .. fields[j]) == 1 then
+    if redis.call('EXISTS', state(prefix, 'socket', fields[j])) == 1 then
       table.insert(kept, fields[j + 1])
     else
       redis.call('HDEL', set, fields[j])
@@ -403,6 +439,6 @@ for i, set in ipairs(KEYS) do
   if #gone > 0 then announce(prefix, ARGV[i + 1], {}, gone) end
   found[i] = kept
 end
-return found
+return finish(found)
 """
 )

@@ -7,23 +7,22 @@ from __future__ import annotations
 import re
 import typing as t
 
-if t.TYPE_CHECKING:
-    import redis
-
 #: Keys read per SCAN step.
 SCAN_COUNT = 1000
 
 
-def read(client: redis.Redis, prefix: str) -> dict[str, t.Any]:
+def read(client: t.Any, prefix: str, *, sharded: bool = False) -> dict[str, t.Any]:
     """Count, under ``prefix``: the processes whose listener is connected
     (each subscribes to its control channel while it has sockets), the
     channels some process listens to, and the socket records by state:
     ``connected``, ``in_grace`` (waiting for a reconnect) and ``pending``
     (issued, never connected). The records are counted with SCAN, so on a
-    large Redis this takes a while; it blocks Redis for no long step."""
+    large Redis this takes a while; it blocks Redis for no long step. On a
+    cluster (``sharded``), every primary is scanned and asked for its
+    sharded pub/sub channels."""
     pattern = _glob_escape(prefix)
     sockets = {"connected": 0, "in_grace": 0, "pending": 0}
-    for keys in _scan_pages(client, pattern + "socket:*"):
+    for keys in _scan_pages(client, pattern + "{sockets}:socket:*"):
         pipe = client.pipeline(transaction=False)
         for key in keys:
             pipe.hmget(key, "issued", "owner", "attached")
@@ -39,21 +38,30 @@ def read(client: redis.Redis, prefix: str) -> dict[str, t.Any]:
                 sockets["in_grace"] += 1
             else:
                 sockets["pending"] += 1
+    if sharded:
+
+        def channels(match: str) -> list[bytes]:
+            found = client.pubsub_shardchannels(match, target_nodes=client.PRIMARIES)
+            return t.cast(list[bytes], found)
+    else:
+        channels = client.pubsub_channels
     return {
-        "processes_listening": len(client.pubsub_channels(pattern + "process:*")),
-        "channels_listened": len(client.pubsub_channels(pattern + "channel:*")),
+        "processes_listening": len(channels(pattern + "process:*")),
+        "channels_listened": len(channels(pattern + "channel:*")),
         "socket_records": sockets,
     }
 
 
-def _scan_pages(client: redis.Redis, match: str) -> t.Iterator[list[t.Any]]:
-    cursor = 0
-    while True:
-        cursor, keys = client.scan(cursor, match=match, count=SCAN_COUNT)
-        if keys:
-            yield keys
-        if cursor == 0:
-            return
+def _scan_pages(client: t.Any, match: str) -> t.Iterator[list[t.Any]]:
+    """Keys that match, a page at a time (on a cluster, of every primary)."""
+    page: list[t.Any] = []
+    for key in client.scan_iter(match=match, count=SCAN_COUNT):
+        page.append(key)
+        if len(page) == SCAN_COUNT:
+            yield page
+            page = []
+    if page:
+        yield page
 
 
 def _glob_escape(text: str) -> str:

@@ -1,0 +1,134 @@
+"""Sharded pub/sub on a Redis Cluster, read as one.
+
+On a cluster a push is published with SPUBLISH, which travels only within
+the shard that owns the channel's slot, instead of to every node. A process
+then subscribes to each channel on the node that owns its slot: one
+connection per node. :class:`ShardedPubSub` hides that from the listener,
+which reads it as it reads redis-py's ``PubSub`` on one server: the same
+methods, and the same message types (``message``, ``subscribe``, ``pong``).
+
+redis-py's own ``ClusterPubSub`` polls its nodes one after the other, each
+for the whole timeout, which would hold a push back by up to that long per
+node; this waits on all of them at once.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import select
+import threading
+import time
+import typing as t
+
+import redis
+
+from .connect import REDIS_ERRORS
+
+if t.TYPE_CHECKING:
+    import redis.cluster
+    from redis.client import PubSub
+
+_TYPES = {b"smessage": "message", b"ssubscribe": "subscribe", b"pong": "pong"}
+
+
+class ShardedPubSub:
+    """What the listener reads on a cluster.
+
+    A node that does not answer a ping by the next one, a node that goes
+    away, or a channel whose slot moved to another node (Redis then
+    unsubscribes it) raise :class:`redis.ConnectionError`: the listener
+    starts again with a fresh one, on the cluster's current layout, and
+    catches its channels up.
+    """
+
+    def __init__(self, cluster: redis.cluster.RedisCluster) -> None:
+        self._cluster = cluster
+        self._lock = threading.Lock()
+        # One pub/sub connection per node, by node name, and the node of
+        # each channel subscribed to.
+        self._nodes: dict[str, PubSub] = {}
+        self._channels: dict[bytes, str] = {}
+        # Nodes whose answer to our last ping has not come yet.
+        self._pinged: set[str] = set()
+
+    def subscribe(self, *names: str) -> None:
+        with self._lock:
+            for name in names:
+                try:
+                    node = self._cluster.get_node_from_key(name)  # type: ignore[no-untyped-call]
+                    pubsub = self._nodes.get(node.name)
+                    if pubsub is None:
+                        connection = self._cluster.get_redis_connection(node)
+                        pubsub = connection.pubsub()  # type: ignore[no-untyped-call]
+                        self._nodes[node.name] = pubsub
+                    pubsub.ssubscribe(name)
+                except REDIS_ERRORS:
+                    # The layout may have changed (a failover): learn it again
+                    # before the listener's next attempt.
+                    with contextlib.suppress(*REDIS_ERRORS):
+                        self._cluster.nodes_manager.initialize()
+                    raise
+                self._channels[name.encode()] = node.name
+
+    def unsubscribe(self, *names: str) -> None:
+        with self._lock:
+            for name in names:
+                node = self._channels.pop(name.encode(), None)
+                if node is not None:
+                    self._nodes[node].sunsubscribe(name)  # type: ignore[no-untyped-call]
+
+    def ping(self) -> None:
+        with self._lock:
+            for name, pubsub in self._nodes.items():
+                if name in self._pinged:
+                    raise redis.ConnectionError(f"no answer to a ping from {name}")
+                pubsub.ping()
+                self._pinged.add(name)
+
+    def get_message(self, timeout: float = 0.0) -> dict[str, t.Any] | None:
+        """The next message of any node, waiting up to ``timeout`` seconds."""
+        with self._lock:
+            nodes: list[tuple[str, PubSub, t.Any]] = [
+                (name, pubsub, pubsub.connection)
+                for name, pubsub in self._nodes.items()
+                if pubsub.connection is not None
+            ]
+        if not nodes:
+            time.sleep(timeout)
+            return None
+        for name, pubsub, connection in nodes:
+            # Already read from its socket, or waiting in it.
+            if connection.can_read(timeout=0):
+                return self._read(name, pubsub)
+        sockets = {
+            connection._sock: (name, pubsub) for name, pubsub, connection in nodes
+        }
+        ready, _, _ = select.select(list(sockets), [], [], timeout)
+        if not ready:
+            return None
+        return self._read(*sockets[ready[0]])
+
+    def _read(self, node: str, pubsub: PubSub) -> dict[str, t.Any] | None:
+        message = pubsub.get_message(timeout=0)
+        if message is None:
+            return None
+        kind = message["type"]
+        kind = kind.encode() if isinstance(kind, str) else kind
+        if kind == b"sunsubscribe":
+            with self._lock:
+                moved = self._channels.get(message["channel"]) == node
+            if moved:  # not ours: the channel's slot went to another node
+                raise redis.ConnectionError("a channel's slot moved")
+            return None
+        if kind == b"pong":
+            self._pinged.discard(node)
+        if kind not in _TYPES:
+            return None
+        return {**message, "type": _TYPES[kind]}
+
+    def close(self) -> None:
+        with self._lock:
+            for pubsub in self._nodes.values():
+                with contextlib.suppress(*REDIS_ERRORS):
+                    pubsub.close()
+            self._nodes.clear()

@@ -1,0 +1,157 @@
+"""Redis Cluster: a session's cluster of three masters that the tests start
+(``redis_cluster``), sharded pub/sub, and channels on every shard. The
+backend contract and the presence suite also run on it."""
+
+from __future__ import annotations
+
+import pytest
+from flask import Flask
+
+from flask_realtime import ConfigurationError
+from flask_realtime import Realtime
+
+from ..conftest import create_app
+from ..support import Browser
+from ..support import LiveServer
+from ..support import wait_for
+from .test_backend_contract import FakeConnection
+from .test_backend_contract import frame
+
+pytestmark = pytest.mark.redis
+
+
+@pytest.fixture
+def cluster(redis_cluster):
+    redis_cluster.flush()
+    return redis_cluster
+
+
+def new_backend(url, **options):
+    from flask_realtime.backends.redis import RedisBackend
+
+    settings = {
+        "prefix": "t:",
+        "connect_timeout": 60,
+        "disconnect_grace": 60,
+        "ping_interval": 1,
+        **options,
+    }
+    backend = RedisBackend(url, **settings)
+    backend.first_retry_delay = 0.05
+    return backend
+
+
+def channels_on_every_node(backend, client, count=3):
+    """Channel names whose slots are on ``count`` different nodes, one each."""
+    found: dict[str, str] = {}
+    n = 0
+    while len(found) < count:
+        name = f"room-{n}"
+        node = client.get_node_from_key(backend._channel(name)).name
+        found.setdefault(node, name)
+        n += 1
+    return list(found.values())
+
+
+def test_a_socket_on_channels_of_every_shard_gets_their_pushes(cluster):
+    backend, pusher = new_backend(cluster.url), new_backend(cluster.url)
+    client = cluster.client()
+    try:
+        channels = channels_on_every_node(backend, client)
+        backend.issue("d")
+        backend.subscribe("d", channels)
+        connection = FakeConnection()
+        backend.attach("d", connection)
+        for n in range(30):
+            pusher.publish(channels[n % 3], frame(n, channels[n % 3]))
+        wait_for(lambda: len(connection.frames) == 30)
+        for i, channel in enumerate(channels):
+            got = [p for c, p in connection.frames if c == channel]
+            assert got == list(range(i, 30, 3))
+        # Each push travels within its shard: every node holds the sharded
+        # subscriptions of its own slots only.
+        for node in client.get_primaries():
+            held = {
+                c.decode()
+                for c in client.get_redis_connection(node).pubsub_shardchannels()
+            }
+            mine = {
+                backend._channel(c)
+                for c in channels
+                if client.get_node_from_key(backend._channel(c)).name == node.name
+            }
+            assert held - {backend._control(backend._process)} == mine
+        backend.detach("d", connection, forget=True)
+    finally:
+        backend.close()
+        pusher.close()
+
+
+def test_pushes_during_a_pubsub_reconnect_arrive_in_order(cluster):
+    # The pub/sub connections of every node are killed twice in the middle
+    # of 300 pushes to channels on every shard: the listener starts again
+    # and catches each channel up from its history.
+    backend = new_backend(cluster.url, history_size=300)
+    client = cluster.client()
+    try:
+        channels = channels_on_every_node(backend, client)
+        backend.issue("d")
+        backend.subscribe("d", channels)
+        connection = FakeConnection()
+        backend.attach("d", connection)
+        for n in range(300):
+            backend.publish(channels[n % 3], frame(n, channels[n % 3]))
+            if n in (100, 200):
+                for node in client.get_primaries():
+                    client.get_redis_connection(node).client_kill_filter(_type="pubsub")
+        wait_for(lambda: len(connection.frames) >= 300, timeout=30)
+        for i, channel in enumerate(channels):
+            got = [p for c, p in connection.frames if c == channel]
+            assert got == list(range(i, 300, 3))
+        assert backend.listener_state()["restarts"] >= 1
+        backend.detach("d", connection, forget=True)
+    finally:
+        backend.close()
+
+
+def test_pages_and_pushes_from_another_process_on_a_cluster(cluster):
+    app = create_app(REALTIME_BACKEND=cluster.url)
+    worker = create_app(REALTIME_BACKEND=cluster.url)
+    server = LiveServer(app)
+    try:
+        browser = Browser(server.url)
+        socket = browser.open("/?channel=chat&channel=news").connect()
+        socket.request("ping")
+        realtime = worker.extensions["realtime"]
+        realtime.push({"from": "worker"}, "chat", "news")
+        got = [socket.receive(), socket.receive()]
+        assert sorted(m["channel"] for m in got) == ["chat", "news"]
+        stats = app.extensions["realtime"].stats()
+        assert stats["listener"]["state"] == "connected"
+        browser.close_all()
+    finally:
+        server.stop()
+        app.extensions["realtime"]._state(app).backend.close()
+        worker.extensions["realtime"]._state(worker).backend.close()
+
+
+@pytest.mark.parametrize(
+    ("url", "prefix", "message"),
+    [
+        ("redis+cluster://127.0.0.1:7000/3", "realtime:", "one database"),
+        (
+            "redis+cluster://127.0.0.1:7000?wait_for_replicas=1",
+            "realtime:",
+            "not supported on a cluster",
+        ),
+        ("redis+cluster://127.0.0.1:port", "realtime:", "malformed address"),
+        ("redis+cluster://127.0.0.1:7000", "app{1}:", "brace"),
+    ],
+)
+def test_a_bad_cluster_configuration_says_what_is_wrong(url, prefix, message):
+    app = Flask(__name__)
+    app.config.update(
+        SECRET_KEY="s", REALTIME_BACKEND=url, REALTIME_REDIS_PREFIX=prefix
+    )
+    with pytest.raises(ConfigurationError, match=message):
+        Realtime(app)
