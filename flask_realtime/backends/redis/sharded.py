@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import select
+import socket
 import threading
 import time
 import typing as t
@@ -50,6 +51,9 @@ class ShardedPubSub:
         self._channels: dict[bytes, str] = {}
         # Nodes whose answer to our last ping has not come yet.
         self._pinged: set[str] = set()
+        # Wakes a get_message() that waits while a subscription opens a
+        # connection to another node, whose confirmation it must read.
+        self._waker, self._wakee = socket.socketpair()
 
     def subscribe(self, *names: str) -> None:
         with self._lock:
@@ -61,7 +65,10 @@ class ShardedPubSub:
                         connection = self._cluster.get_redis_connection(node)
                         pubsub = connection.pubsub()  # type: ignore[no-untyped-call]
                         self._nodes[node.name] = pubsub
-                    pubsub.ssubscribe(name)
+                        pubsub.ssubscribe(name)
+                        self._waker.send(b"x")
+                    else:
+                        pubsub.ssubscribe(name)
                 except REDIS_ERRORS:
                     # The layout may have changed (a failover): learn it again
                     # before the listener's next attempt.
@@ -103,7 +110,10 @@ class ShardedPubSub:
         sockets = {
             connection._sock: (name, pubsub) for name, pubsub, connection in nodes
         }
-        ready, _, _ = select.select(list(sockets), [], [], timeout)
+        ready, _, _ = select.select([*sockets, self._wakee], [], [], timeout)
+        if self._wakee in ready:
+            self._wakee.recv(4096)
+            ready.remove(self._wakee)
         if not ready:
             return None
         return self._read(*sockets[ready[0]])
@@ -132,3 +142,5 @@ class ShardedPubSub:
                 with contextlib.suppress(*REDIS_ERRORS):
                     pubsub.close()
             self._nodes.clear()
+        self._waker.close()
+        self._wakee.close()
