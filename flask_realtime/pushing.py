@@ -25,6 +25,14 @@ def check_channels(channels: tuple[t.Any, ...], caller: str) -> tuple[str, ...]:
                 f"A channel name must have 1 to {MAX_CHANNEL_LENGTH} characters,"
                 f" got {len(channel)}."
             )
+        if not channel.isascii():  # free for ASCII: CPython knows it already
+            try:
+                channel.encode()
+            except UnicodeEncodeError:
+                raise ValueError(
+                    f"A channel name must be text that UTF-8 can encode, got"
+                    f" {channel!r} (a lone surrogate?)."
+                ) from None
     return channels
 
 

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from ..errors import ConfigurationError
 from ..settings import Settings
 from .base import Backend
+from .urls import without_password
 
 
 def create_backend(settings: Settings) -> Backend:
     """Build the backend ``REALTIME_BACKEND`` names, importing it lazily."""
-    scheme = urlsplit(settings.backend).scheme
+    # Not urlsplit: it refuses some URLs (a bracket left open) with an
+    # error that would show the password; RedisBackend reports them.
+    scheme = settings.backend.partition("://")[0].lower()
     if scheme == "memory":
         from .memory import MemoryBackend
 
@@ -39,6 +40,8 @@ def create_backend(settings: Settings) -> Backend:
             max_channels=settings.max_channels,
         )
     raise ConfigurationError(
-        f"REALTIME_BACKEND {settings.backend!r} names an unknown backend;"
-        " use 'memory://' or a Redis URL such as 'redis://localhost:6379/0'."
+        f"REALTIME_BACKEND {without_password(settings.backend)!r} names an"
+        " unknown backend; use 'memory://', or a Redis URL such as"
+        " 'redis://localhost:6379/0', 'redis+sentinel://...' or"
+        " 'redis+cluster://...' (see the configuration docs)."
     )

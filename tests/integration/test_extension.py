@@ -260,6 +260,7 @@ def test_without_a_secret_key_the_error_says_what_to_set():
         ((1,), TypeError),
         (("",), ValueError),
         (("x" * 257,), ValueError),
+        (("room-\ud800",), ValueError),  # a lone surrogate: no UTF-8 for it
     ],
 )
 def test_bad_channel_arguments_get_clear_errors(args, error):

@@ -488,3 +488,21 @@ def test_a_history_that_went_back_on_delivered_pushes_is_a_gap(
         backend.detach("d", connection, forget=True)
     finally:
         other.close()
+
+
+def test_a_listener_that_fails_after_subscribing_backs_off(backend, redis_server):
+    # A key Redis cannot renew (not ours: WRONGTYPE) fails every renewal,
+    # which follows the subscription: the listener waits longer before each
+    # attempt rather than retrying at once, and is back once Redis answers.
+    backend.first_retry_delay = 0.01
+    backend.max_retry_delay = 0.2
+    connection = attached(backend)
+    client = redis_server.client()
+    client.delete(backend._key("d"))
+    client.set(backend._key("d"), "not a hash")
+    wait_for(lambda: backend.listener_state()["restarts"] >= 4)
+    assert backend._retry_delay > 4 * backend.first_retry_delay
+    client.delete(backend._key("d"))  # now just gone: the socket is closed
+    wait_for(lambda: connection.closed == [1012])
+    wait_for(lambda: backend._retry_delay == backend.first_retry_delay)
+    backend.detach("d", connection, forget=True)

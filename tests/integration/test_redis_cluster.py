@@ -4,6 +4,8 @@ backend contract and the presence suite also run on it."""
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from flask import Flask
 
@@ -146,6 +148,10 @@ def test_pages_and_pushes_from_another_process_on_a_cluster(cluster):
         ),
         ("redis+cluster://127.0.0.1:port", "realtime:", "malformed address"),
         ("redis+cluster://127.0.0.1:7000", "app{1}:", "brace"),
+        ("redis+cluster://:hunter2@127.0.0.1:7000?max_connections=1", "r:", "2"),
+        ("redis+cluster://:hunter2@[::1:7000", "realtime:", "IPv6"),
+        # TLS to sentinels is not supported: an unknown scheme.
+        ("rediss+sentinel://:hunter2@h1/mymaster", "realtime:", "unknown backend"),
     ],
 )
 def test_a_bad_cluster_configuration_says_what_is_wrong(url, prefix, message):
@@ -153,5 +159,32 @@ def test_a_bad_cluster_configuration_says_what_is_wrong(url, prefix, message):
     app.config.update(
         SECRET_KEY="s", REALTIME_BACKEND=url, REALTIME_REDIS_PREFIX=prefix
     )
-    with pytest.raises(ConfigurationError, match=message):
+    with pytest.raises(ConfigurationError, match=message) as info:
         Realtime(app)
+    assert "hunter2" not in str(info.value)
+
+
+def test_a_master_left_without_channels_does_not_stop_the_listener(cluster):
+    # The last channel of one master goes: its connection, which would keep
+    # an unread answer to a ping, goes with it, and nothing restarts.
+    backend = new_backend(cluster.url)
+    backend.health_check_interval = 0.2
+    client = cluster.client()
+    try:
+        channels = channels_on_every_node(backend, client)
+        backend.issue("d")
+        backend.subscribe("d", channels)
+        connection = FakeConnection()
+        backend.attach("d", connection)
+        for _ in range(5):
+            backend.unsubscribe("d", channels[1:])
+            backend.subscribe("d", channels[1:])  # at once: a late confirmation
+        backend.unsubscribe("d", channels[1:])
+        for n in range(3):
+            time.sleep(0.3)  # pings go out, and must be answered
+            backend.publish(channels[0], frame(n, channels[0]))
+        wait_for(lambda: len(connection.frames) == 3)
+        assert backend.listener_state()["restarts"] == 0
+        backend.detach("d", connection, forget=True)
+    finally:
+        backend.close()

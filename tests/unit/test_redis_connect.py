@@ -7,7 +7,7 @@ import pytest
 redis = pytest.importorskip("redis", reason="the redis extra is missing")
 
 from flask_realtime.backends.redis.connect import connect  # noqa: E402
-from flask_realtime.backends.redis.connect import without_password  # noqa: E402
+from flask_realtime.backends.urls import without_password  # noqa: E402
 
 
 def pool(url):
@@ -77,6 +77,13 @@ def test_a_malformed_url_says_what_is_wrong(url, message):
         pool(url)
 
 
+@pytest.mark.parametrize(
+    "url", ["redis+cluster://:hunter2@[::1:7000", "redis://:hunter2@[::1"]
+)
+def test_a_malformed_url_is_not_shown(url):
+    assert without_password(url) == "(a malformed URL)"
+
+
 def test_no_password_is_shown():
     url = "redis+sentinel://u:secret@h1,h2/mymaster?sentinel_password=s3"
     shown = without_password(url)
@@ -111,6 +118,10 @@ def test_a_cluster_url_connects_at_the_first_command():
         ("redis+cluster://h1:7000,h2:x", "malformed address"),
         ("redis+cluster://h1?wait_for_replicas=1", "not supported on a cluster"),
         ("redis+cluster://h1?sentinel_password=x", "for Sentinel URLs"),
+        ("redis+cluster://h1?socket_timeout=abc", "socket_timeout"),
+        ("redis+cluster://h1?max_connections=abc", "max_connections"),
+        ("redis+cluster://h1?max_connections=1", "at least 2"),
+        ("redis+cluster://:pw@[::1:7000", "Invalid IPv6 URL"),
     ],
 )
 def test_a_malformed_cluster_url_says_what_is_wrong(url, message):

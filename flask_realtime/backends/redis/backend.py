@@ -70,10 +70,10 @@ from ...pushing import Excluded
 from ...pushing import NOBODY
 from ..base import Backend
 from ..base import replay_plan
+from ..urls import without_password
 from . import status
 from .connect import connect
 from .connect import REDIS_ERRORS
-from .connect import without_password
 from .listener import Listener
 from .listener import LocalSocket
 from .scripts import ATTACH
@@ -157,6 +157,7 @@ class RedisBackend(Listener, Backend):
         self._redis: t.Any = connected.client
         self._replicas = connected.replicas
         self._sharded = connected.sharded
+        self._failover = connected.failover
         if not self._sharded and self._redis.connection_pool.max_connections < 2:
             raise ConfigurationError(
                 f"REALTIME_BACKEND {self._url!r}: max_connections must be at"
@@ -240,7 +241,8 @@ class RedisBackend(Listener, Backend):
     def _script(self, script: str) -> t.Any:
         # Made as register_script makes it, from bytes: a cluster's client is
         # not made before its first command (see connect.LazyCluster).
-        return Script(self._redis, source(script, sharded=self._sharded).encode())
+        text = source(script, sharded=self._sharded, failover=self._failover)
+        return Script(self._redis, text.encode())
 
     def _new_pubsub(self) -> t.Any:
         """The listener's pub/sub: sharded on a cluster."""

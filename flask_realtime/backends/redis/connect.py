@@ -1,6 +1,6 @@
 """Connecting to Redis: the URLs the backend takes (one server, a master
-that Sentinel watches, or a Redis Cluster), what counts as Redis being
-unavailable, and URLs that are safe to log."""
+that Sentinel watches, or a Redis Cluster), and what counts as Redis being
+unavailable."""
 
 from __future__ import annotations
 
@@ -31,24 +31,6 @@ REPLICAS_OPTION = "wait_for_replicas"
 SENTINEL_PASSWORD_OPTION = "sentinel_password"
 
 
-def without_password(url: str) -> str:
-    """The URL with its password, if any, replaced by ``***``: errors name
-    the URL, and end up in logs. redis-py also reads a ``password`` in the
-    query string, the documented form for a Unix socket."""
-    parts = urlsplit(url)
-    if parts.password is not None:
-        host = parts.netloc.rpartition("@")[2]
-        user = parts.username or ""
-        parts = parts._replace(netloc=f"{user}:***@{host}")
-    if parts.query:
-        query = [
-            (name, "***" if "password" in name.lower() else value)
-            for name, value in parse_qsl(parts.query, keep_blank_values=True)
-        ]
-        parts = parts._replace(query=urlencode(query, safe="*"))
-    return urlunsplit(parts)
-
-
 @dataclasses.dataclass(frozen=True)
 class Connected:
     """What the backend talks to Redis through."""
@@ -62,6 +44,10 @@ class Connected:
     replicas: int
     #: A Redis Cluster: sharded pub/sub, and scripts held to one slot.
     sharded: bool
+    #: Whether a replica may take the master's place (Sentinel, a cluster,
+    #: or pushes that wait for replicas): a channel's epoch then ends with
+    #: its master (see ``scripts._EPOCH``).
+    failover: bool
 
 
 def connect(
@@ -87,14 +73,16 @@ def connect(
     if parts.scheme == CLUSTER_SCHEME:
         if replicas:
             raise ValueError(f"{REPLICAS_OPTION} is not supported on a cluster yet")
-        _cluster_nodes(url)  # a malformed URL fails now, not at the first push
-        client = LazyCluster(lambda: _cluster(url, **pool_options, **options))
-        return Connected(client, 0, sharded=True)
+        # Read now: a malformed URL fails here, not at the first push.
+        make = _cluster(url, **pool_options, **options)
+        return Connected(LazyCluster(make), 0, sharded=True, failover=True)
     if sentinel:
         pool = _sentinel_pool(url, sentinel_password, **pool_options, **options)
     else:
         pool = redis.BlockingConnectionPool.from_url(url, **pool_options, **options)
-    return Connected(redis.Redis.from_pool(pool), replicas, sharded=False)
+    client = redis.Redis.from_pool(pool)
+    failover = sentinel or replicas > 0
+    return Connected(client, replicas, sharded=False, failover=failover)
 
 
 class LazyCluster:
@@ -121,27 +109,18 @@ class LazyCluster:
             self._client.close()
 
 
-def _cluster_nodes(url: str) -> list[tuple[str, int]]:
-    parts = urlsplit(url)
-    if parts.path.strip("/") not in ("", "0"):
-        raise ValueError("a Redis Cluster has one database: drop the path")
-    hosts = parts.netloc.rpartition("@")[2]
-    return [_address(host, default_port=6379) for host in hosts.split(",")]
-
-
 def _cluster(
     url: str, *, max_connections: int, timeout: float, **options: t.Any
-) -> redis.cluster.RedisCluster:
+) -> t.Callable[[], redis.cluster.RedisCluster]:
     """``redis+cluster://[user:password@]host:port[,host:port...]``: nodes to
     learn the cluster's layout from, and what redis-py's own URLs say of
     the connections (password, query options). Each node gets a blocking
-    pool, as one server does."""
+    pool, as one server does. Returns what makes the client."""
     parts = urlsplit(url)
-    userinfo = parts.netloc.rpartition("@")[0]
-    nodes = [
-        redis.cluster.ClusterNode(host, port)  # type: ignore[no-untyped-call]
-        for host, port in _cluster_nodes(url)
-    ]
+    if parts.path.strip("/") not in ("", "0"):
+        raise ValueError("a Redis Cluster has one database: drop the path")
+    userinfo, _, hosts = parts.netloc.rpartition("@")
+    nodes = [_address(host, default_port=6379) for host in hosts.split(",")]
     netloc = f"{userinfo}@cluster" if userinfo else "cluster"
     found = redis.connection.parse_url(  # type: ignore[no-untyped-call]
         urlunsplit(("redis", netloc, "", parts.query, ""))
@@ -149,17 +128,29 @@ def _cluster(
     del found["host"]
     found.pop("db", None)
     wait = found.pop("timeout", timeout)
+    per_node = found.pop("max_connections", max_connections)
+    if per_node < 2:
+        raise ValueError(
+            "max_connections must be at least 2, as the listener holds one"
+            " connection to each node for itself"
+        )
 
     class NodePool(redis.BlockingConnectionPool):
         def __init__(self, **kwargs: t.Any) -> None:
             super().__init__(timeout=wait, **kwargs)  # type: ignore[no-untyped-call]
 
-    return redis.cluster.RedisCluster(
-        startup_nodes=nodes,
-        connection_pool_class=NodePool,
-        max_connections=found.pop("max_connections", max_connections),
-        **{**options, **found},
-    )
+    def make() -> redis.cluster.RedisCluster:
+        return redis.cluster.RedisCluster(
+            startup_nodes=[
+                redis.cluster.ClusterNode(host, port)  # type: ignore[no-untyped-call]
+                for host, port in nodes
+            ],
+            connection_pool_class=NodePool,
+            max_connections=per_node,
+            **{**options, **found},
+        )
+
+    return make
 
 
 class _SentinelBlockingPool(

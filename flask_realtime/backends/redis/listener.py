@@ -137,6 +137,8 @@ class Listener:
         self._pubsub: t.Any = None
         # What listener_state() reports.
         self._restarts = 0
+        # Seconds before the listener's next attempt after a failure.
+        self._retry_delay = self.first_retry_delay
         self._last_error: str | None = None
         # Redis channel names the listener must be subscribed to, and those
         # Redis has confirmed.
@@ -261,7 +263,7 @@ class Listener:
             self._listener.start()
 
     def _listen(self) -> None:
-        delay = self.first_retry_delay
+        self._retry_delay = self.first_retry_delay
         reconnecting = False
         while True:
             pubsub = self._new_pubsub()
@@ -277,7 +279,6 @@ class Listener:
                         self._catching_up = set(self._wanted)
                     reconnecting = True
                     pubsub.subscribe(self._control(self._process), *self._wanted)
-                delay = self.first_retry_delay
                 self._serve(pubsub)
             except REDIS_ERRORS as e:
                 logger.warning("Redis listener lost its connection (%s); retrying", e)
@@ -300,8 +301,9 @@ class Listener:
                     pubsub.close()
                 except REDIS_ERRORS:
                     pass
+            delay = self._retry_delay
             time.sleep(delay * (0.5 + random.random() / 2))
-            delay = min(delay * 2, self.max_retry_delay)
+            self._retry_delay = min(delay * 2, self.max_retry_delay)
 
     def _note_restart(self, error: BaseException) -> None:
         self._restarts += 1
@@ -344,6 +346,10 @@ class Listener:
                 continue
             if message["type"] == "pong":
                 awaiting_pong = False
+                # Subscribed, leases renewed and a ping answered: healthy.
+                # Not before, or a failure right after subscribing (a full
+                # Redis, too few connections) would retry without backoff.
+                self._retry_delay = self.first_retry_delay
                 continue
             try:
                 self._on_message(message)

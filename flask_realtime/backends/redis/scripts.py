@@ -55,13 +55,18 @@ end
 """
 
 
-def source(script: str, *, sharded: bool) -> str:
+def source(script: str, *, sharded: bool, failover: bool) -> str:
     """A script as it is sent to Redis. ``sharded`` (a Redis Cluster): with
     ``#!lua``, so that Redis refuses keys of another slot; pushes go out with
     SPUBLISH; and presence changes, which concern another slot than the
-    sockets' state, are returned for the caller to publish."""
-    flag = f"local SHARDED = {'true' if sharded else 'false'}\n"
-    return ("#!lua\n" if sharded else "") + flag + _HEADER + script
+    sockets' state, are returned for the caller to publish. ``failover``
+    (replicas that may be promoted): a channel's epoch ends when another
+    master holds it (see ``_EPOCH``)."""
+    flags = (
+        f"local SHARDED = {'true' if sharded else 'false'}\n"
+        f"local FAILOVER = {'true' if failover else 'false'}\n"
+    )
+    return ("#!lua\n" if sharded else "") + flags + _HEADER + script
 
 
 # Shared by the scripts that keep the index. ARGV of theirs name the key
@@ -285,6 +290,33 @@ return finish(connected)
 """
 )
 
+# The epoch of a channel (KEYS[1], its position hash), begun if it has none,
+# with a new epoch and the history TTL. With FAILOVER, also when the master
+# that holds it is not the one that began it (Redis's replication id
+# changes when a replica is promoted): the replica may lack the last pushes
+# of its master, whose positions would then be given to other pushes, and
+# a page that reconnects from one of them would skip those without a word.
+_EPOCH = """
+local function epoch_of(pos, new_epoch, ttl)
+  local epoch = redis.call('HGET', pos, 'epoch')
+  if FAILOVER then
+    local info = redis.call('INFO', 'replication')
+    local replid = string.match(info, 'master_replid:(%w+)') or ''
+    if redis.call('HGET', pos, 'replid') ~= replid then
+      epoch = false
+      redis.call('HSET', pos, 'replid', replid)
+    end
+  end
+  if not epoch then
+    epoch = new_epoch
+    redis.call('HSET', pos, 'epoch', epoch)
+    redis.call('HSETNX', pos, 'seq', '0')
+    redis.call('PEXPIRE', pos, ttl)
+  end
+  return epoch
+end
+"""
+
 # KEYS: position hash, history list. ARGV: envelope head, a new epoch,
 # history TTL (ms), history size, pub/sub channel, excluded connection ids
 # (comma-separated, usually ""). Positions are given, the frame built, kept
@@ -292,12 +324,10 @@ return finish(connected)
 # sees a channel's pushes in one order. A push with exclusions carries them
 # as "x<ids> " before its frame in history and before the newline in the
 # published message; frames start with byte 129, never "x".
-PUBLISH = """
-local epoch = redis.call('HGET', KEYS[1], 'epoch')
-if not epoch then
-  epoch = ARGV[2]
-  redis.call('HSET', KEYS[1], 'epoch', epoch)
-end
+PUBLISH = (
+    _EPOCH
+    + """
+local epoch = epoch_of(KEYS[1], ARGV[2], ARGV[3])
 local seq = redis.call('HINCRBY', KEYS[1], 'seq', 1)
 redis.call('PEXPIRE', KEYS[1], ARGV[3])
 local position = epoch .. ':' .. seq
@@ -331,47 +361,45 @@ end
 redis.call(SHARDED and 'SPUBLISH' or 'PUBLISH', ARGV[5], published .. '\\n' .. frame)
 return position
 """
+)
 
 # KEYS: position hash, history list. ARGV: a new epoch, history TTL (ms).
-HISTORY = """
-local epoch = redis.call('HGET', KEYS[1], 'epoch')
-if not epoch then
-  epoch = ARGV[1]
-  redis.call('HSET', KEYS[1], 'epoch', epoch, 'seq', '0')
-  redis.call('PEXPIRE', KEYS[1], ARGV[2])
-end
+HISTORY = (
+    _EPOCH
+    + """
+local epoch = epoch_of(KEYS[1], ARGV[1], ARGV[2])
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local entries = redis.call('LRANGE', KEYS[2], 0, -1)
 return {epoch, redis.call('HGET', KEYS[1], 'seq'), now, entries}
 """
+)
 
 # KEYS: position hash. ARGV: a new epoch, history TTL (ms). The channel's
 # current position, its epoch begun if it has none.
-POSITION = """
-local epoch = redis.call('HGET', KEYS[1], 'epoch')
-if not epoch then
-  epoch = ARGV[1]
-  redis.call('HSET', KEYS[1], 'epoch', epoch, 'seq', '0')
-  redis.call('PEXPIRE', KEYS[1], ARGV[2])
-end
+POSITION = (
+    _EPOCH
+    + """
+local epoch = epoch_of(KEYS[1], ARGV[1], ARGV[2])
 return epoch .. ':' .. redis.call('HGET', KEYS[1], 'seq')
 """
+)
 
 # KEYS: position hash. ARGV: the epoch whose history went back on what was
 # delivered (see history.replay), a new epoch, history TTL (ms). Begins the
 # new epoch, unless another process did first; so every position of the old
 # one, in any client, gets a gap rather than a replay. Returns the position.
-NEW_EPOCH = """
-local epoch = redis.call('HGET', KEYS[1], 'epoch')
-if not epoch or epoch == ARGV[1] then
+NEW_EPOCH = (
+    _EPOCH
+    + """
+local epoch = epoch_of(KEYS[1], ARGV[2], ARGV[3])
+if epoch == ARGV[1] then
   epoch = ARGV[2]
   redis.call('HSET', KEYS[1], 'epoch', epoch)
-  redis.call('HSETNX', KEYS[1], 'seq', '0')
-  redis.call('PEXPIRE', KEYS[1], ARGV[3])
 end
 return epoch .. ':' .. redis.call('HGET', KEYS[1], 'seq')
 """
+)
 
 # KEYS: socket, the channel's presence hash. ARGV: prefix, digest, channel,
 # key (JSON), meta (JSON), a new ref. 1 if tracked; 0 if the socket is gone;

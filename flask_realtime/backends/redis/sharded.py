@@ -14,6 +14,7 @@ node; this waits on all of them at once.
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import select
 import socket
@@ -51,6 +52,12 @@ class ShardedPubSub:
         self._channels: dict[bytes, str] = {}
         # Nodes whose answer to our last ping has not come yet.
         self._pinged: set[str] = set()
+        # Unsubscriptions whose confirmation has not come yet, by channel: a
+        # confirmation nobody waits for means the channel's slot moved.
+        self._leaving: collections.Counter[bytes] = collections.Counter()
+        # Connections of nodes left without channels, closed by the next
+        # get_message() (the listener's thread, which may be reading them).
+        self._retired: list[PubSub] = []
         # Wakes a get_message() that waits while a subscription opens a
         # connection to another node, whose confirmation it must read.
         self._waker, self._wakee = socket.socketpair()
@@ -81,8 +88,16 @@ class ShardedPubSub:
         with self._lock:
             for name in names:
                 node = self._channels.pop(name.encode(), None)
-                if node is not None:
+                if node is None:
+                    continue
+                if node in self._channels.values():
+                    self._leaving[name.encode()] += 1
                     self._nodes[node].sunsubscribe(name)  # type: ignore[no-untyped-call]
+                else:
+                    # Its last channel: a pub/sub without subscriptions reads
+                    # nothing more, so the connection goes, answers and all.
+                    self._retired.append(self._nodes.pop(node))
+                    self._pinged.discard(node)
 
     def ping(self) -> None:
         with self._lock:
@@ -94,6 +109,11 @@ class ShardedPubSub:
 
     def get_message(self, timeout: float = 0.0) -> dict[str, t.Any] | None:
         """The next message of any node, waiting up to ``timeout`` seconds."""
+        with self._lock:
+            retired, self._retired = self._retired, []
+        for pubsub in retired:
+            with contextlib.suppress(*REDIS_ERRORS):
+                pubsub.close()
         with self._lock:
             nodes: list[tuple[str, PubSub, t.Any]] = [
                 (name, pubsub, pubsub.connection)
@@ -126,10 +146,14 @@ class ShardedPubSub:
         kind = kind.encode() if isinstance(kind, str) else kind
         if kind == b"sunsubscribe":
             with self._lock:
-                moved = self._channels.get(message["channel"]) == node
-            if moved:  # not ours: the channel's slot went to another node
-                raise redis.ConnectionError("a channel's slot moved")
-            return None
+                channel = message["channel"]
+                if self._leaving[channel]:
+                    self._leaving[channel] -= 1
+                    if not self._leaving[channel]:
+                        del self._leaving[channel]
+                    return None
+            # Nobody asked: the channel's slot went to another node.
+            raise redis.ConnectionError("a channel's slot moved")
         if kind == b"pong":
             self._pinged.discard(node)
         if kind not in _TYPES:
@@ -138,9 +162,10 @@ class ShardedPubSub:
 
     def close(self) -> None:
         with self._lock:
-            for pubsub in self._nodes.values():
+            for pubsub in [*self._nodes.values(), *self._retired]:
                 with contextlib.suppress(*REDIS_ERRORS):
                     pubsub.close()
             self._nodes.clear()
+            self._retired.clear()
         self._waker.close()
         self._wakee.close()
