@@ -188,3 +188,69 @@ def test_a_master_left_without_channels_does_not_stop_the_listener(cluster):
         backend.detach("d", connection, forget=True)
     finally:
         backend.close()
+
+
+def presence_view(connection, channel):
+    """The members a page lists, as the browser client keeps them: a state
+    replaces the list, a change takes leaves out by ref and adds joins."""
+    members: dict[str, list] = {}
+    for message in connection.messages:
+        if message.get("channel") != channel:
+            continue
+        if "presence_state" in message:
+            members = {k: list(v) for k, v in message["presence_state"].items()}
+        elif "presence" in message:
+            change = message["presence"]
+            for key, left in change["leaves"].items():
+                gone = {entry["ref"] for entry in left}
+                kept = [e for e in members.get(key, []) if e["ref"] not in gone]
+                members[key] = kept
+            for key, joined in change["joins"].items():
+                members.setdefault(key, []).extend(joined)
+    return {key: sorted(e["ref"] for e in v) for key, v in members.items() if v}
+
+
+def test_presence_changes_made_at_once_end_in_the_same_list(cluster):
+    # A page that tracks and untracks at the same moment, on two threads: the
+    # changes are published after their scripts and may overtake each other;
+    # the watching page's list still ends as Redis holds it.
+    import json
+    import threading
+
+    backend = new_backend(cluster.url, ping_interval=0.3)
+    try:
+        backend.issue("watcher")
+        backend.subscribe("watcher", ["room"])
+        watching = FakeConnection("id-watcher")
+        backend.attach("watcher", watching)
+        backend.issue("d")
+        backend.subscribe("d", ["room"])
+        for n in range(20):
+            start = threading.Barrier(2)
+
+            def track(n=n, start=start):
+                start.wait()
+                backend.track("d", "room", json.dumps("ann"), json.dumps(n))
+
+            def untrack(start=start):
+                start.wait()
+                backend.untrack("d", "room")
+
+            threads = [threading.Thread(target=track), threading.Thread(target=untrack)]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join(10)
+
+        def agrees():
+            held: dict[str, list] = {}
+            for member in backend.presence("room"):
+                ref = json.loads(member.entry)["ref"]
+                held.setdefault(json.loads(member.key), []).append(ref)
+            held = {key: sorted(refs) for key, refs in held.items()}
+            return presence_view(watching, "room") == held
+
+        wait_for(agrees, timeout=10)
+        backend.detach("watcher", watching, forget=True)
+    finally:
+        backend.close()

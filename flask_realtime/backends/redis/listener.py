@@ -92,6 +92,7 @@ class Listener:
         _lease: float
         _renew_every: float
         _history_ttl_ms: int
+        _sharded: bool
         _renew: t.Any
         _position: t.Any
         _new_epoch: t.Any
@@ -153,6 +154,8 @@ class Listener:
         # the listener reads their presence when it renews leases, which
         # sends the leaves of members whose socket expired.
         self._presence_channels: set[str] = set()
+        # On a cluster, those of them that changed since the last renewal.
+        self._presence_changes: set[str] = set()
         # The position this process has delivered each channel up to, or
         # read before subscribing to it; None if that read failed. After the
         # listener reconnects, each channel catches up from here, and frames
@@ -178,6 +181,7 @@ class Listener:
             self._caught_up.pop(channel, None)
             self._last_frames.pop(channel, None)
             self._presence_channels.discard(channel)
+            self._presence_changes.discard(channel)
         names = [self._channel(c) for c in emptied]
         self._wanted.difference_update(names)
         with self._confirm:
@@ -401,6 +405,8 @@ class Listener:
     def _presence_changed(self, channel: str, text: bytes) -> None:
         text.decode()  # UTF-8, or the frame would break the client's stream
         self._presence_channels.add(channel)
+        if self._sharded:
+            self._presence_changes.add(channel)
         self.hub.deliver_presence(channel, frames.text_frame(text))
 
     def _deliver(
@@ -485,11 +491,21 @@ class Listener:
         watched = list(self._presence_channels)
         if watched:
             try:
-                self._read_presence(watched)  # sends leaves of expired members
+                found = self._read_presence(watched)  # sends expired leaves
             except redis.ResponseError as e:
                 # A key of the prefix that is not ours: presence of those
                 # channels stays as it is, and the leases were renewed.
                 logger.warning("Could not read the presence of channels: %s", e)
+                return
+            # On a cluster, changes are published after the scripts that
+            # made them, by their processes: two made at once may arrive the
+            # other way round, and one may never come. A fresh state of each
+            # channel that changed heals that within a renewal.
+            changed, self._presence_changes = self._presence_changes, set()
+            for channel, values in zip(watched, found, strict=True):
+                if channel in changed:
+                    members = map(parse_stored, values)
+                    self.hub.deliver_presence(channel, state_frame(channel, members))
 
     def _on_control(self, message: dict[str, t.Any]) -> None:
         digest = message["digest"]

@@ -140,7 +140,11 @@ class ShardedPubSub:
 
     def _read(self, node: str, pubsub: PubSub) -> dict[str, t.Any] | None:
         message = pubsub.get_message(timeout=0)
-        if message is None:
+        with self._lock:
+            retired = self._nodes.get(node) is not pubsub
+        if message is None or retired:
+            # A retired connection's messages are of channels left: a socket
+            # subscribed to one again meanwhile must not get them.
             return None
         kind = message["type"]
         kind = kind.encode() if isinstance(kind, str) else kind
