@@ -212,28 +212,30 @@ class SentinelDeployment:
 class ClusterDeployment:
     """A Redis Cluster of three masters (``--cluster-enabled``, joined with
     ``redis-cli --cluster create``) on free loopback ports; ``url`` is the
-    backend's cluster URL. Nodes write their cluster state into ``folder``."""
+    backend's cluster URL. Nodes write their cluster state into ``folder``.
+    With ``full_coverage=False`` the other masters go on serving their slots
+    while one is down."""
 
-    def __init__(self, folder: str, masters: int = 3) -> None:
+    def __init__(
+        self, folder: str, masters: int = 3, *, full_coverage: bool = True
+    ) -> None:
         executable = shutil.which("redis-server")
         cli = shutil.which("redis-cli")
         if executable is None or cli is None:
             raise FileNotFoundError(f"{MISSING} is missing")
         self.ports = [free_port() for _ in range(masters)]
-        self._processes = [
-            subprocess.Popen(
-                [executable, "--port", str(port), "--bind", "127.0.0.1"]
-                + ["--cluster-enabled", "yes", "--dir", folder]
-                # The bus port is the port + 10000 unless given: past 65535
-                # for many free ports.
-                + ["--cluster-port", str(free_port())]
-                + ["--cluster-config-file", f"nodes-{port}.conf"]
-                + ["--save", "", "--appendonly", "no"],
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-            )
+        self._commands = {
+            port: [executable, "--port", str(port), "--bind", "127.0.0.1"]
+            + ["--cluster-enabled", "yes", "--dir", folder]
+            # The bus port is the port + 10000 unless given: past 65535 for
+            # many free ports.
+            + ["--cluster-port", str(free_port())]
+            + ["--cluster-config-file", f"nodes-{port}.conf"]
+            + ["--cluster-require-full-coverage", "yes" if full_coverage else "no"]
+            + ["--save", "", "--appendonly", "no"]
             for port in self.ports
-        ]
+        }
+        self._processes = {port: self._popen(port) for port in self.ports}
         try:
             for port in self.ports:
                 _wait_for_ping(port)
@@ -272,6 +274,24 @@ class ClusterDeployment:
             startup_nodes=[ClusterNode("127.0.0.1", port) for port in self.ports]
         )
 
+    def _popen(self, port: int) -> subprocess.Popen[bytes]:
+        return subprocess.Popen(
+            self._commands[port],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+
+    def kill(self, port: int) -> None:
+        """The node dies at once (SIGKILL)."""
+        self._processes[port].kill()
+        self._processes[port].wait(10)
+
+    def restart(self, port: int) -> None:
+        """A killed node starts again, with its cluster state, and rejoins."""
+        self._processes[port] = self._popen(port)
+        _wait_for_ping(port)
+        self._wait_until_ok()
+
     def flush(self) -> None:
         """Empty every node."""
         import redis
@@ -281,9 +301,9 @@ class ClusterDeployment:
                 node.flushall()
 
     def stop(self) -> None:
-        for process in self._processes:
+        for process in self._processes.values():
             process.terminate()
-        for process in self._processes:
+        for process in self._processes.values():
             process.wait(10)
 
 

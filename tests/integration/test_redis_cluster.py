@@ -11,6 +11,7 @@ from flask import Flask
 
 from flask_realtime import ConfigurationError
 from flask_realtime import Realtime
+from flask_realtime.errors import BackendUnavailable
 
 from ..conftest import create_app
 from ..support import Browser
@@ -254,3 +255,50 @@ def test_presence_changes_made_at_once_end_in_the_same_list(cluster):
         backend.detach("watcher", watching, forget=True)
     finally:
         backend.close()
+
+
+def test_a_dead_master_costs_only_its_own_channels(tmp_path):
+    # One master of three dies (the others go on serving their slots): pushes
+    # to the others' channels go on arriving live; once it is back, its
+    # channels are subscribed to again.
+    from ..redis_server import ClusterDeployment
+
+    deployment = ClusterDeployment(str(tmp_path), full_coverage=False)
+    backend = new_backend(deployment.url)
+    pusher = new_backend(deployment.url)
+    client = deployment.client()
+    try:
+        channels = channels_on_every_node(backend, client)
+        backend.issue("d")
+        backend.subscribe("d", channels)
+        connection = FakeConnection()
+        backend.attach("d", connection)
+        state = client.get_node_from_key(backend._key("d")).port
+        victim = next(
+            c
+            for c in channels
+            if client.get_node_from_key(backend._channel(c)).port != state
+        )
+        port = client.get_node_from_key(backend._channel(victim)).port
+        deployment.kill(port)
+        others = [c for c in channels if c != victim]
+        wait_for(lambda: backend.listener_state()["restarts"] >= 1)  # noticed
+        for n, channel in enumerate(others):
+            pusher.publish(channel, frame(n, channel))
+        wait_for(lambda: len(connection.frames) == len(others))
+        assert sorted(c for c, _ in connection.frames) == sorted(others)
+        deployment.restart(port)
+
+        def delivered():
+            try:
+                pusher.publish(victim, frame(9, victim))
+            except BackendUnavailable:
+                return False
+            return (victim, 9) in connection.frames
+
+        wait_for(delivered, timeout=30)
+        backend.detach("d", connection, forget=True)
+    finally:
+        backend.close()
+        pusher.close()
+        deployment.stop()

@@ -7,6 +7,7 @@ import threading
 import time
 
 import pytest
+import websocket
 
 from flask_realtime.errors import BackendUnavailable
 
@@ -77,7 +78,10 @@ def received(socket, last: int) -> list[int | str]:
     ``GAP`` where the server said messages were missed."""
     got: list[int | str] = []
     while last not in got:
-        message = socket.receive(timeout=20)
+        try:
+            message = socket.receive(timeout=20)
+        except websocket.WebSocketTimeoutException as e:
+            raise AssertionError(f"push {last} did not come; got {got}") from e
         if message.get("gap"):
             got.append(GAP)
         elif "payload" in message:
@@ -132,11 +136,20 @@ def test_a_failover_in_a_push_stream_loses_nothing_silently(sentinels, replicas)
             # sentinels make it the new master's replica.
             sentinels.master.start()
         wait_for(lambda: stream.recovered_at is not None, timeout=60)
+        # Once the app reaches the new master too (before, a socket is
+        # refused with 1011, and the browser client tries again).
+        listener = app.extensions["realtime"].stats
+        wait_for(lambda: listener()["listener"]["state"] == "connected", timeout=60)
         sockets[0] = pages[0].reconnect(sockets[0])
         count = len(stream.pushed)
         wait_for(lambda: len(stream.pushed) >= count + 50, timeout=60)
         stream.stop()
-        last = stream.pushed[-1]
+        # A last push, once the app's listener is back: every page must get
+        # it, after the others or a gap standing for them.
+        wait_for(lambda: listener()["listener"]["state"] == "connected", timeout=60)
+        last = stream.pushed[-1] + 1
+        worker.extensions["realtime"].push({"n": last}, "feed")
+        stream.pushed.append(last)
         for i, socket in enumerate(sockets):
             got = received(socket, last)
             assert_no_silent_hole(offline + got if i == 0 else got, stream.pushed)

@@ -97,6 +97,28 @@ if t.TYPE_CHECKING:
 
 logger = logging.getLogger("flask_realtime")
 
+
+class NodeScript(Script):
+    """A script on a cluster, loaded only into the node that runs it:
+    redis-py's loads a missing script into every primary, so one primary
+    that is down would fail every push to the others."""
+
+    def __call__(
+        self,
+        keys: t.Sequence[t.Any] | None = None,
+        args: t.Iterable[t.Any] | None = None,
+        client: t.Any = None,
+    ) -> t.Any:
+        if client is not None:  # a node's pipeline loads what it lacks
+            return super().__call__(keys, args, client)
+        keys, args = list(keys or ()), list(args or ())
+        cluster = self.registered_client
+        try:
+            return cluster.evalsha(self.sha, len(keys), *keys, *args)
+        except redis.exceptions.NoScriptError:
+            return cluster.eval(self.script, len(keys), *keys, *args)  # type: ignore[arg-type]
+
+
 #: Script calls to run together: (script, keys, args).
 ScriptCalls = list[tuple[t.Any, list[str], list[t.Any]]]
 
@@ -242,7 +264,8 @@ class RedisBackend(Listener, Backend):
         # Made as register_script makes it, from bytes: a cluster's client is
         # not made before its first command (see connect.LazyCluster).
         text = source(script, sharded=self._sharded, failover=self._failover)
-        return Script(self._redis, text.encode())
+        kind = NodeScript if self._sharded else Script
+        return kind(self._redis, text.encode())
 
     def _new_pubsub(self) -> t.Any:
         """The listener's pub/sub: sharded on a cluster."""

@@ -334,11 +334,18 @@ class Listener:
     def _serve(self, pubsub: t.Any) -> None:
         renew_at = ping_at = monotonic()
         awaiting_pong = False
+        # On a cluster: channels of a node that failed, to subscribe to again
+        # (with backoff) while the other nodes' channels go on.
+        lost: set[str] = set()
+        retry_at, retry_delay = 0.0, self.first_retry_delay / 2
         while self._needs_listener():
             now = monotonic()
             if now >= renew_at:
                 renew_at = now + self._renew_every
                 self._renew_leases()
+            if lost and now >= retry_at:
+                self._subscribe_again(pubsub, lost)  # what fails comes back lost
+                lost.clear()
             if now >= ping_at:
                 if awaiting_pong:
                     raise redis.ConnectionError("no answer to a ping on pub/sub")
@@ -348,8 +355,16 @@ class Listener:
             message = pubsub.get_message(timeout=min(1.0, self._renew_every))
             if message is None:
                 continue
+            if message["type"] == "lost":
+                self._on_lost(message)
+                lost.update(message["channels"])
+                retry_delay = min(retry_delay * 2, self.max_retry_delay)
+                retry_at = monotonic() + retry_delay * (0.5 + random.random() / 2)
+                continue
             if message["type"] == "pong":
                 awaiting_pong = False
+                if not lost:
+                    retry_delay = self.first_retry_delay / 2
                 # Subscribed, leases renewed and a ping answered: healthy.
                 # Not before, or a failure right after subscribing (a full
                 # Redis, too few connections) would retry without backoff.
@@ -401,6 +416,28 @@ class Listener:
                     self._confirmed.add(channel)
                     self._confirm.notify_all()
                 self._send_acks()
+
+    def _on_lost(self, message: dict[str, t.Any]) -> None:
+        """A cluster node failed (see ``sharded.ShardedPubSub``): its
+        channels are to be subscribed to again, and caught up from their
+        histories once Redis confirms."""
+        logger.warning(
+            "Redis listener lost a cluster node (%s); subscribing again to its"
+            " %d channel(s)",
+            message["error"],
+            len(message["channels"]),
+        )
+        self._note_restart(redis.ConnectionError(message["error"]))
+        with self._confirm:
+            self._confirmed.difference_update(message["channels"])
+        self._catching_up.update(message["channels"])
+
+    def _subscribe_again(self, pubsub: t.Any, names: set[str]) -> None:
+        with self._lock:
+            wanted = self._wanted | {self._control(self._process)}
+        again = [name for name in names if name in wanted]
+        if again:
+            pubsub.subscribe(*again)
 
     def _presence_changed(self, channel: str, text: bytes) -> None:
         text.decode()  # UTF-8, or the frame would break the client's stream

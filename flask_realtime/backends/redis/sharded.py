@@ -36,11 +36,13 @@ _TYPES = {b"smessage": "message", b"ssubscribe": "subscribe", b"pong": "pong"}
 class ShardedPubSub:
     """What the listener reads on a cluster.
 
-    A node that does not answer a ping by the next one, a node that goes
-    away, or a channel whose slot moved to another node (Redis then
-    unsubscribes it) raise :class:`redis.ConnectionError`: the listener
-    starts again with a fresh one, on the cluster's current layout, and
-    catches its channels up.
+    A node that goes away, or does not answer a ping by the next one, costs
+    only its own channels: :meth:`get_message` returns a message of type
+    ``lost`` that names them, once it has learnt the cluster's layout again,
+    and the listener subscribes to them again and catches them up, while
+    the other nodes' channels go on. A channel whose slot moved to another
+    node (Redis then unsubscribes it) raises :class:`redis.ConnectionError`:
+    the listener starts again with a fresh one.
     """
 
     def __init__(self, cluster: redis.cluster.RedisCluster) -> None:
@@ -50,8 +52,13 @@ class ShardedPubSub:
         # each channel subscribed to.
         self._nodes: dict[str, PubSub] = {}
         self._channels: dict[bytes, str] = {}
-        # Nodes whose answer to our last ping has not come yet.
+        # Nodes whose answer to our last ping has not come yet, and nodes
+        # found gone, with why, for get_message() to report.
         self._pinged: set[str] = set()
+        self._failed: dict[str, str] = {}
+        # Channels that could not be subscribed to, and why.
+        self._orphans: set[str] = set()
+        self._orphans_error = ""
         # Unsubscriptions whose confirmation has not come yet, by channel: a
         # confirmation nobody waits for means the channel's slot moved.
         self._leaving: collections.Counter[bytes] = collections.Counter()
@@ -63,26 +70,56 @@ class ShardedPubSub:
         self._waker, self._wakee = socket.socketpair()
 
     def subscribe(self, *names: str) -> None:
+        """Subscribe to channels, each on the node that owns its slot. A node
+        that cannot be reached costs only its channels: get_message() names
+        them as lost, for the listener to try them again."""
+        failed, error = [], ""
         with self._lock:
             for name in names:
                 try:
-                    node = self._cluster.get_node_from_key(name)  # type: ignore[no-untyped-call]
-                    pubsub = self._nodes.get(node.name)
-                    if pubsub is None:
-                        connection = self._cluster.get_redis_connection(node)
-                        pubsub = connection.pubsub()  # type: ignore[no-untyped-call]
-                        self._nodes[node.name] = pubsub
-                        pubsub.ssubscribe(name)
-                        self._waker.send(b"x")
-                    else:
-                        pubsub.ssubscribe(name)
-                except REDIS_ERRORS:
-                    # The layout may have changed (a failover): learn it again
-                    # before the listener's next attempt.
-                    with contextlib.suppress(*REDIS_ERRORS):
-                        self._cluster.nodes_manager.initialize()
-                    raise
-                self._channels[name.encode()] = node.name
+                    node = self._subscribe(name)
+                except REDIS_ERRORS as e:
+                    failed.append(name)
+                    error = str(e)
+                else:
+                    self._channels[name.encode()] = node
+            self._orphans.update(failed)
+            self._orphans_error = error or self._orphans_error
+        if failed:
+            # The layout may have changed (a failover): learn it again before
+            # the listener's next attempt.
+            with contextlib.suppress(*REDIS_ERRORS):
+                self._cluster.nodes_manager.initialize()
+            self._waker.send(b"x")
+
+    def _subscribe(self, name: str) -> str:
+        node = self._cluster.get_node_from_key(name)  # type: ignore[no-untyped-call]
+        pubsub = self._nodes.get(node.name)
+        if pubsub is not None:
+            try:
+                pubsub.ssubscribe(name)
+            except REDIS_ERRORS as e:
+                self._failed[node.name] = str(e)  # its other channels too
+                raise
+            return str(node.name)
+        # A pool of its own, as the node's: the cluster client disconnects
+        # its pools when it meets an error, and redis-py would then subscribe
+        # again to all the node's channels in one SSUBSCRIBE, which a cluster
+        # refuses for channels of several slots. A failed node is ours to
+        # handle (its connections do not retry: redis-py's default there).
+        shared = self._cluster.get_redis_connection(node).connection_pool
+        pool = redis.ConnectionPool(
+            connection_class=shared.connection_class, **shared.connection_kwargs
+        )
+        pubsub = redis.Redis(connection_pool=pool).pubsub()  # type: ignore[no-untyped-call]
+        try:
+            pubsub.ssubscribe(name)
+        except REDIS_ERRORS:
+            _close(pubsub)
+            raise
+        self._nodes[node.name] = pubsub
+        self._waker.send(b"x")  # a get_message() under way must read it too
+        return str(node.name)
 
     def unsubscribe(self, *names: str) -> None:
         with self._lock:
@@ -103,17 +140,33 @@ class ShardedPubSub:
         with self._lock:
             for name, pubsub in self._nodes.items():
                 if name in self._pinged:
-                    raise redis.ConnectionError(f"no answer to a ping from {name}")
-                pubsub.ping()
+                    self._failed[name] = "no answer to a ping"
+                    continue
+                try:
+                    pubsub.ping()
+                except REDIS_ERRORS as e:
+                    self._failed[name] = str(e)
                 self._pinged.add(name)
 
     def get_message(self, timeout: float = 0.0) -> dict[str, t.Any] | None:
         """The next message of any node, waiting up to ``timeout`` seconds."""
         with self._lock:
+            failed = next(iter(self._failed.items()), None)
+            orphans, self._orphans = self._orphans, set()
+        if failed is not None:
+            with self._lock:
+                self._orphans.update(orphans)  # the next call reports them
+            return self._lose(*failed)
+        if orphans:
+            return {
+                "type": "lost",
+                "channels": sorted(orphans),
+                "error": self._orphans_error,
+            }
+        with self._lock:
             retired, self._retired = self._retired, []
         for pubsub in retired:
-            with contextlib.suppress(*REDIS_ERRORS):
-                pubsub.close()
+            _close(pubsub)
         with self._lock:
             nodes: list[tuple[str, PubSub, t.Any]] = [
                 (name, pubsub, pubsub.connection)
@@ -125,7 +178,11 @@ class ShardedPubSub:
             return None
         for name, pubsub, connection in nodes:
             # Already read from its socket, or waiting in it.
-            if connection.can_read(timeout=0):
+            try:
+                readable = connection.can_read(timeout=0)
+            except REDIS_ERRORS as e:
+                return self._lose(name, str(e))
+            if readable:
                 return self._read(name, pubsub)
         sockets = {
             connection._sock: (name, pubsub) for name, pubsub, connection in nodes
@@ -139,7 +196,10 @@ class ShardedPubSub:
         return self._read(*sockets[ready[0]])
 
     def _read(self, node: str, pubsub: PubSub) -> dict[str, t.Any] | None:
-        message = pubsub.get_message(timeout=0)
+        try:
+            message = pubsub.get_message(timeout=0)
+        except REDIS_ERRORS as e:
+            return self._lose(node, str(e))
         with self._lock:
             retired = self._nodes.get(node) is not pubsub
         if message is None or retired:
@@ -164,12 +224,39 @@ class ShardedPubSub:
             return None
         return {**message, "type": _TYPES[kind]}
 
+    def _lose(self, node: str, error: str) -> dict[str, t.Any]:
+        """Forget a node that failed, and name its channels to the listener."""
+        with self._lock:
+            self._failed.pop(node, None)
+            self._pinged.discard(node)
+            pubsub = self._nodes.pop(node, None)
+            if pubsub is not None:
+                self._retired.append(pubsub)
+            lost = [c for c, n in self._channels.items() if n == node]
+            for channel in lost:
+                del self._channels[channel]
+                self._leaving.pop(channel, None)
+        # Where its slots are now, if a replica took them over.
+        with contextlib.suppress(*REDIS_ERRORS):
+            self._cluster.nodes_manager.initialize()
+        return {
+            "type": "lost",
+            "channels": [c.decode() for c in lost],
+            "error": f"{node}: {error}",
+        }
+
     def close(self) -> None:
         with self._lock:
             for pubsub in [*self._nodes.values(), *self._retired]:
-                with contextlib.suppress(*REDIS_ERRORS):
-                    pubsub.close()
+                _close(pubsub)
             self._nodes.clear()
             self._retired.clear()
         self._waker.close()
         self._wakee.close()
+
+
+def _close(pubsub: PubSub) -> None:
+    """Close a node's pub/sub and the pool of its own."""
+    with contextlib.suppress(*REDIS_ERRORS):
+        pubsub.close()
+        pubsub.connection_pool.disconnect()
