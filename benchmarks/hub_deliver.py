@@ -3,20 +3,27 @@
 delivered frame. No sockets, no server: what a change to the hub costs,
 without the noise of the network and the scheduler.
 
-    .venv/bin/python benchmarks/hub_deliver.py [TREE]
+    .venv/bin/python benchmarks/hub_deliver.py [TREE] [--connections]
 
 ``TREE`` is a checkout whose ``flask_realtime`` to import (a ``git
-worktree`` of an older commit, to compare); this one by default.
+worktree`` of an older commit, to compare); this one by default. With
+``--connections`` the subscribers are real ``Connection`` objects whose
+socket takes every frame without a system call: the hub plus the Python of
+``Connection.send_frame`` on the default path (no write delay).
 """
 
 from __future__ import annotations
 
 import os
 import sys
+import threading
 import time
+import typing as t
 
-sys.path.insert(0, sys.argv[1] if len(sys.argv) > 1 else os.getcwd())
+ARGS = [arg for arg in sys.argv[1:] if not arg.startswith("--")]
+sys.path.insert(0, ARGS[0] if ARGS else os.getcwd())
 
+from flask_realtime.connection import Connection  # noqa: E402
 from flask_realtime.hub import LocalHub  # noqa: E402
 
 SUBSCRIBERS = 1000
@@ -35,10 +42,50 @@ class Subscriber:
         self.frames += 1
 
 
+class TakesEverything:
+    """A socket whose send takes every byte at once."""
+
+    def send(self, data: bytes, flags: int = 0) -> int:
+        return len(data)
+
+    def fileno(self) -> int:
+        return -1
+
+
+class FakeWebSocket:
+    def __init__(self) -> None:
+        self.event = threading.Event()
+        self.input_buffer: list[str] = []
+        self.max_message_size = 0
+
+
+class Proxy:
+    sock = TakesEverything()
+
+    def bind(self, connection: Connection) -> None:
+        pass
+
+
+def connection(number: int) -> Connection:
+    made = Connection(
+        FakeWebSocket(),
+        Proxy(),  # type: ignore[arg-type]
+        connection_id=f"page-{number:040d}",
+        max_backlog=1 << 20,
+        ping_interval=3600,
+        max_message_size=65536,
+    )
+    made._raw = TakesEverything()  # type: ignore[assignment]
+    return made
+
+
 def main() -> None:
     hub = LocalHub()
+    make: t.Callable[[int], t.Any] = (
+        connection if "--connections" in sys.argv else Subscriber
+    )
     for number in range(SUBSCRIBERS):
-        hub.add(Subscriber(number), ["room"])
+        hub.add(make(number), ["room"])
     frame = b"\x81\x10" + b"x" * 16
     rounds = []
     for _ in range(ROUNDS):

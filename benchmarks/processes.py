@@ -43,6 +43,12 @@ class Target:
     #: Whether the app runs on the Redis backend, with a redis-server of its
     #: own that the run starts beside it.
     redis: bool = False
+    #: gunicorn worker processes. With more than one, the clients spread over
+    #: them as the kernel hands out connections, and each push reaches every
+    #: worker through Redis.
+    workers: int = 1
+    #: Run only when ``--targets`` names it, not in a whole run.
+    on_request: bool = False
 
 
 TARGETS = (
@@ -79,6 +85,34 @@ TARGETS = (
         "benchmarks.servers.realtime_app:app",
         "gevent",
         redis=True,
+    ),
+    # Two workers on Redis against one: what a push costs per delivered
+    # message once every process hears it (issue 14's "many workers").
+    Target(
+        "flask-realtime-redis-gevent-2w",
+        "realtime",
+        "benchmarks.servers.realtime_app:app",
+        "gevent",
+        redis=True,
+        workers=2,
+        on_request=True,
+    ),
+    Target(
+        "flask-realtime-redis-gthread",
+        "realtime",
+        "benchmarks.servers.realtime_app:app",
+        "gthread",
+        redis=True,
+        on_request=True,
+    ),
+    Target(
+        "flask-realtime-redis-gthread-2w",
+        "realtime",
+        "benchmarks.servers.realtime_app:app",
+        "gthread",
+        redis=True,
+        workers=2,
+        on_request=True,
     ),
     Target(
         "socketio-threading",
@@ -249,7 +283,7 @@ class Server:
                 "--worker-class",
                 target.server,
                 "--workers",
-                "1",
+                str(target.workers),
                 # gthread: each socket holds a thread of the pool for its
                 # life, so the pool covers the storm's 2,000 sockets and the
                 # pages rendered meanwhile. gevent ignores it.

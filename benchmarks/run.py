@@ -5,7 +5,7 @@ the load generator processes, stops everything, prints a table and writes
 ``benchmarks/results/latest.json``. See ``benchmarks/README.md``.
 
 Options: ``--quick`` (a small smoke run), ``--only fanout,latency,...``,
-``--targets flask-realtime-threaded,...``, ``--profile``.
+``--targets flask-realtime-threaded,...``, ``--profile``, ``--write-delay MS``.
 """
 
 from __future__ import annotations
@@ -64,8 +64,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         default=",".join(DEFAULT_PHASES),
         help=f"phases to run, from {','.join(PHASES)}",
     )
+    default = [target.name for target in TARGETS if not target.on_request]
     parser.add_argument(
-        "--targets", default=",".join(names), help=f"from {','.join(names)}"
+        "--targets", default=",".join(default), help=f"from {','.join(names)}"
     )
     parser.add_argument(
         "--profile", action="store_true", help="also profile the fan-out (cProfile)"
@@ -75,6 +76,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--repeats", type=int, help="fan-out runs per target (median reported)"
+    )
+    parser.add_argument(
+        "--write-delay",
+        type=float,
+        default=0.0,
+        metavar="MS",
+        help="REALTIME_WRITE_DELAY of the flask-realtime targets, in milliseconds",
     )
     parser.add_argument(
         "--output",
@@ -142,6 +150,7 @@ def main(argv: list[str] | None = None) -> int:
         config,
         generators=args.generators,
         repeats=args.repeats or config.repeats,
+        write_delay_ms=args.write_delay,
     )
     limit = raise_open_files_limit()
     log_dir = tempfile.mkdtemp(prefix="flask-realtime-bench-")

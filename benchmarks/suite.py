@@ -54,6 +54,9 @@ class Config:
     #: Generator processes for the main session (gencheck uses twice as many).
     generators: int = 1
     profile_pushes: int = 100
+    #: REALTIME_WRITE_DELAY of the flask-realtime targets, in milliseconds
+    #: (``--write-delay``); the other libraries ignore it.
+    write_delay_ms: float = 0.0
 
 
 QUICK = Config(
@@ -113,7 +116,11 @@ class Run:
     @contextlib.contextmanager
     def _server(self, session: str) -> t.Iterator[Server]:
         log = os.path.join(self.log_dir, f"{self.target.name}-{session}-server.log")
-        server = Server(self.target, log, {"BENCH_PROFILE_PATH": self._profile_path})
+        env = {
+            "BENCH_PROFILE_PATH": self._profile_path,
+            "BENCH_WRITE_DELAY": str(self.config.write_delay_ms),
+        }
+        server = Server(self.target, log, env)
         try:
             yield server
         finally:

@@ -11,6 +11,14 @@ blocking. Whatever the kernel does not take goes into a bounded backlog that
 the connection's own thread (the WSGI worker thread or greenlet flask-sock
 gives us) drains. A client that stops reading therefore never blocks a
 pusher: its backlog overflows and it is closed.
+
+With a write delay (``REALTIME_WRITE_DELAY``) a pusher only queues: a frame
+that finds the backlog empty opens a window, and when the window ends the
+application's :class:`~flask_realtime.flusher.Flusher` writes every frame of
+it in one write, without blocking, as a pusher would. A window that reaches
+64 KiB is written at once. Frames that someone waits for do not wait out the
+window: the connection's thread writes pongs, our pings, close frames and
+the replies to the client's messages at once, with what waits before them.
 """
 
 from __future__ import annotations
@@ -33,9 +41,15 @@ from .protocol import CLOSE_RATE_LIMITED
 from .protocol import CLOSE_SLOW_CONSUMER
 
 if t.TYPE_CHECKING:
+    from .flusher import Flusher
     from .ratelimit import RateLimiter
 
 _POLL_SLICE = 1.0
+
+#: Bytes of frames after which a window of the write delay ends early: one
+#: write per 64 KiB costs little beside copying them, and frames held longer
+#: would only fill the backlog.
+WINDOW_SIZE = 64 * 1024
 
 
 def _nonblocking_socket(sock: t.Any) -> _socket.socket | None:
@@ -66,6 +80,8 @@ class Connection:
     :param ping_interval: seconds between pings; a peer that sends nothing for
         twice as long is dropped.
     :param max_message_size: largest message the client may send, in bytes.
+    :param flusher: under a write delay, what ends this connection's
+        windows; None to write each frame at once.
     """
 
     #: Seconds to wait for the client's close reply before dropping the TCP
@@ -88,6 +104,7 @@ class Connection:
         max_backlog: int,
         ping_interval: float,
         max_message_size: int,
+        flusher: Flusher | None = None,
     ) -> None:
         self.connection_id = connection_id
         #: The close code that ended the connection: the client's when it
@@ -103,6 +120,8 @@ class Connection:
         self._raw = _nonblocking_socket(proxy.sock)
         self._max_backlog = max_backlog
         self._ping_interval = ping_interval
+        # All the write delay needs, in one attribute (see _Delay).
+        self._delay = None if flusher is None else _Delay(flusher, max_backlog)
         self._lock = threading.Lock()
         # simple-websocket sets this event when a message arrives or its
         # reader stops; we set it when there is something to write.
@@ -121,6 +140,8 @@ class Connection:
         # The client's close frame, echoed by simple-websocket, until the
         # connection's thread writes it (see _answer_client_close).
         self._client_close: bytes | None = None
+        # Whether a write is under way outside the lock, by the connection's
+        # thread or of a window (end_window): nobody else writes meanwhile.
         self._writing = False
         self._closing = False
         self._broken = False
@@ -154,7 +175,14 @@ class Connection:
     # Called from any thread.
 
     def send_frame(self, frame: bytes) -> None:
-        """Write an encoded frame now if the socket takes it, else queue it."""
+        """Write an encoded frame now if the socket takes it, else queue it.
+
+        Under a write delay, queue it, to be written with the frames that
+        follow it within the delay."""
+        delay = self._delay
+        if delay is not None:  # the one test the default path pays
+            self._send_later(frame, delay)
+            return
         with self._lock:
             if self._closing or self._broken:
                 return
@@ -188,6 +216,78 @@ class Connection:
             self._queue_close(code, reason)
         self._wake.set()
 
+    def end_window(self) -> None:
+        """Write what waits in the backlog in one write, without blocking:
+        when a window of the write delay ends (the
+        :class:`~flask_realtime.flusher.Flusher` calls this) or fills.
+
+        The connection's thread writes what the socket does not take, and
+        what came meanwhile that cannot wait."""
+        delay = t.cast(_Delay, self._delay)
+        # Writes of windows take turns. One never blocks, so a pusher whose
+        # window filled waits little for the Flusher's; frames would pile up
+        # in the backlog while that write waits for the GIL.
+        with delay.lock:
+            with self._lock:
+                raw = self._raw
+                if self._writing:
+                    return  # the connection's thread writes, and takes these
+                if self._closing or self._broken or not self._backlog:
+                    return  # nothing waits, or the connection's thread has it
+                if raw is None:  # TLS: the connection's thread does every write
+                    self._wake.set()
+                    return
+                data = b"".join(self._backlog)
+                self._backlog.clear()
+                self._backlog_size = 0
+                self._writing = True
+            # Outside the lock, as the connection's thread writes: a pusher
+            # that comes to this socket meanwhile queues without waiting.
+            try:
+                sent = raw.send(data, socket.MSG_DONTWAIT)
+            except BlockingIOError:
+                sent = 0
+            except OSError:
+                sent = -1
+            with self._lock:
+                self._writing = False
+                if sent < 0:
+                    self._broken = True  # the connection thread ends it
+                elif sent < len(data):
+                    self._backlog.appendleft(data[sent:])
+                    self._backlog_size += len(data) - sent
+                wake = sent < len(data) or delay.missed
+                delay.missed = False
+        if wake:
+            self._wake.set()
+
+    def _send_later(self, frame: bytes, delay: _Delay) -> None:
+        """:meth:`send_frame` under a write delay.
+
+        The frame waits, so that the pusher makes no system call: a push to
+        many sockets then takes little time, and each socket's window
+        gathers the pushes that follow. (A first frame written at once would
+        make the push as slow as without a delay, and at 1,000 sockets a
+        socket's next frame would come after its window had closed.)"""
+        with self._lock:
+            if self._closing or self._broken:
+                return
+            opens_window = not self._backlog
+            size_before = self._backlog_size
+            self._enqueue(frame)
+            overflowed = self._closing
+            # Checked as the window fills, not for each frame that joins a
+            # backlog the client is slow to take.
+            full = size_before < delay.window_size <= self._backlog_size
+        if overflowed:
+            self._wake.set()  # the close goes at once
+        elif full:
+            # Now: a fast burst must not wait until the backlog overflows,
+            # as it would under gevent, where a push loop never yields.
+            self.end_window()
+        elif opens_window:
+            delay.flusher.open(self)
+
     # Called from the connection's own thread.
 
     def run(
@@ -210,6 +310,8 @@ class Connection:
                 if self._broken:
                     break
                 self._handle_input(on_message)
+                if self._delay is not None:
+                    self._flush()  # replies do not wait for the write delay
                 now = monotonic()
                 if self._reader_done:
                     self._flush()
@@ -275,8 +377,13 @@ class Connection:
         return max(0.0, deadline - monotonic())
 
     def _flush(self) -> None:
+        mine = False  # whether this thread set _writing
         while True:
             with self._lock:
+                if self._writing and not mine:
+                    # A window's write is under way; it wakes this thread.
+                    t.cast(_Delay, self._delay).missed = True
+                    return
                 if not (self._backlog or self._pong) or self._broken:
                     self._writing = False
                     return
@@ -284,7 +391,7 @@ class Connection:
                 self._pong = b""
                 self._backlog.clear()
                 self._backlog_size = 0
-                self._writing = True
+                self._writing = mine = True
             if not self._write(data):
                 with self._lock:
                     self._broken = True
@@ -471,6 +578,28 @@ class Connection:
     def _reader_stopped(self) -> None:
         self._reader_done = True
         self._wake.set()
+
+
+class _Delay:
+    """What a connection keeps under a write delay.
+
+    One attribute of :class:`Connection` holds it all: CPython 3.11 keeps at
+    most 29 attributes of an object inline, and past that every attribute
+    lookup gets slower, those of the push path too (by a quarter per frame,
+    measured with ``benchmarks/hub_deliver.py --connections``).
+    """
+
+    __slots__ = ("flusher", "lock", "missed", "window_size")
+
+    def __init__(self, flusher: Flusher, max_backlog: int) -> None:
+        self.flusher = flusher
+        #: Held around a window's write, never by the connection's thread.
+        self.lock = threading.Lock()
+        #: Whether the connection's thread found a window's write under
+        #: way, and so must be woken when that write ends.
+        self.missed = False
+        #: Bytes at which a window ends early.
+        self.window_size = min(WINDOW_SIZE, max_backlog // 2)
 
 
 class SocketProxy:

@@ -141,6 +141,7 @@ def serve(state: AppState, ws: t.Any) -> None:
         max_backlog=settings.max_backlog,
         ping_interval=settings.ping_interval,
         max_message_size=settings.max_message_size,
+        flusher=state.flusher,
     )
     if not state.add_live(connection):
         # The process is stopping: the client goes to its successor.

@@ -21,6 +21,7 @@ DEFAULTS: dict[str, t.Any] = {
     "REALTIME_PING_INTERVAL": 25,
     "REALTIME_MAX_MESSAGE_SIZE": 64 * 1024,
     "REALTIME_MAX_BACKLOG": 1024 * 1024,
+    "REALTIME_WRITE_DELAY": 0,
     "REALTIME_HISTORY_SIZE": 100,
     "REALTIME_HISTORY_TTL": 300,
     "REALTIME_MESSAGE_RATE": 50,
@@ -47,6 +48,9 @@ class Settings:
     ping_interval: float
     max_message_size: int
     max_backlog: int
+    #: Seconds a socket's frames wait to be written together; 0 writes each
+    #: at once. REALTIME_WRITE_DELAY gives it in milliseconds.
+    write_delay: float
     history_size: int
     history_ttl: float
     message_rate: float
@@ -77,6 +81,7 @@ def load_settings(config: t.Mapping[str, t.Any]) -> Settings:
             _positive(config, "REALTIME_MAX_MESSAGE_SIZE", whole=True)
         ),
         max_backlog=int(_positive(config, "REALTIME_MAX_BACKLOG", whole=True)),
+        write_delay=_write_delay(config),
         history_size=int(
             _positive(config, "REALTIME_HISTORY_SIZE", whole=True, zero_ok=True)
         ),
@@ -122,6 +127,27 @@ def _positive(
         kind = "a whole number" if whole else "a number of seconds"
         _fail(key, value, f"{kind} greater than {'or equal to ' if zero_ok else ''}0")
     return float(value)
+
+
+#: The largest REALTIME_WRITE_DELAY, in milliseconds. A push held longer
+#: would look lost to a user, and the delay is meant to gather a burst,
+#: which a few milliseconds do.
+MAX_WRITE_DELAY_MS = 1000
+
+
+def _write_delay(config: t.Mapping[str, t.Any]) -> float:
+    value = config["REALTIME_WRITE_DELAY"]
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, float))
+        or not 0 <= value <= MAX_WRITE_DELAY_MS  # NaN fails both
+    ):
+        _fail(
+            "REALTIME_WRITE_DELAY",
+            value,
+            f"a number of milliseconds from 0 to {MAX_WRITE_DELAY_MS}",
+        )
+    return value / 1000
 
 
 def _origins(config: t.Mapping[str, t.Any]) -> frozenset[str]:

@@ -8,6 +8,7 @@ import typing as t
 
 from . import identity
 from .backends import create_backend
+from .flusher import Flusher
 from .instance_listeners import Dispatcher
 from .instance_listeners import InstanceListener
 from .instance_listeners import ListenerFunction
@@ -43,6 +44,8 @@ class AppState:
         self.stats = Stats()
         #: Runs the functions of realtime.listen(), off the delivery path.
         self.listen_dispatcher = Dispatcher()
+        #: Ends the windows of REALTIME_WRITE_DELAY; None without a delay.
+        self.flusher = Flusher(settings.write_delay) if settings.write_delay else None
         #: Whether this process is draining: new sockets are closed at once.
         self.draining = False
         self._live: set[Connection] = set()

@@ -261,6 +261,30 @@ class Socket:
         else:
             self.ws.send(data)
 
+    def read_raw(self, count: int, timeout: float = 10) -> tuple[list[t.Any], int]:
+        """Read ``count`` text frames straight from the TCP socket, under
+        the WebSocket client: their JSON, and how many ``recv()`` calls
+        brought them. Frames written together arrive in one read."""
+        self.ws.settimeout(timeout)
+        messages: list[t.Any] = []
+        reads, buffer = 0, b""
+        while len(messages) < count:
+            data = self.ws.sock.recv(1 << 20)
+            assert data, "the server closed the connection"
+            reads += 1
+            buffer += data
+            while len(buffer) >= 2:
+                assert buffer[0] == 0x81, buffer[:2]  # a whole text frame
+                length, offset = buffer[1] & 0x7F, 2
+                if length == 126:
+                    length, offset = int.from_bytes(buffer[2:4], "big"), 4
+                if len(buffer) < offset + length:
+                    break
+                messages.append(json.loads(buffer[offset : offset + length]))
+                buffer = buffer[offset + length :]
+        assert buffer == b""
+        return messages, reads
+
     def drop(self) -> None:
         """End the TCP connection without a close frame, like a lost network."""
         self.ws.sock.shutdown(socket.SHUT_RDWR)

@@ -22,6 +22,8 @@ app.config.update(
     REALTIME_MESSAGE_RATE=1e6,
     REALTIME_MESSAGE_BURST=1_000_000,
     REALTIME_CONNECT_TIMEOUT=600,
+    # run.py --write-delay MS.
+    REALTIME_WRITE_DELAY=float(os.environ.get("BENCH_WRITE_DELAY", 0)),
     # The Redis targets set this to their own redis-server.
     REALTIME_BACKEND=os.environ.get("BENCH_REALTIME_BACKEND", "memory://"),
 )

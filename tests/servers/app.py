@@ -19,8 +19,17 @@ app = create_app(
     REALTIME_DISCONNECT_GRACE=float(
         os.environ.get("TEST_REALTIME_DISCONNECT_GRACE", 120)
     ),
+    REALTIME_WRITE_DELAY=float(os.environ.get("TEST_REALTIME_WRITE_DELAY", 0)),
 )
 realtime = app.extensions["test_realtime"]
+
+
+@app.post("/push-many")
+def push_many() -> tuple[str, int]:
+    # A burst, as one request of an application may push.
+    for n in range(int(request.form["n"])):
+        realtime.push({"n": n}, "chat")
+    return "", 204
 
 
 @app.post("/push-from-thread")

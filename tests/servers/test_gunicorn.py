@@ -9,6 +9,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import typing as t
 
@@ -237,6 +238,66 @@ def test_a_server_that_speaks_tls_itself_sends_pushes_inside_tls(worker, certifi
         assert socket_.request("ping")["body"] == "pong"
         browser.request("/push", method="POST", data={"text": "hi", "channel": "chat"})
         assert socket_.receive() == {"channel": "chat", "payload": {"text": "hi"}}
+    finally:
+        browser.close_all()
+        log = server.stop()
+    assert "Traceback" not in log, log
+
+
+@pytest.mark.parametrize("tls", [False, True], ids=["tcp", "tls"])
+@pytest.mark.parametrize("worker", ["gthread", "gevent", "pywsgi"])
+def test_a_write_delay_delivers_bursts_in_order_and_answers_at_once(
+    worker, tls, certificate
+):
+    # Under TLS the connection's thread writes every frame, delay or not.
+    options: dict[str, t.Any] = {
+        "env": {"TEST_REALTIME_WRITE_DELAY": "5"},
+        "certificate": certificate if tls else None,
+    }
+    server = PyWSGI(**options) if worker == "pywsgi" else Gunicorn(worker, **options)
+    browsers = [Browser(server.url) for _ in range(3)]
+    try:
+        sockets = [b.open("/?channel=chat").connect() for b in browsers]
+        for s in sockets:
+            assert s.request("ping")["body"] == "pong"
+        for _ in range(2):
+            status, _ = browsers[0].request(
+                "/push-many", method="POST", data={"n": "150"}
+            )
+            assert status == 204
+            for s in sockets:
+                assert [s.receive()["payload"]["n"] for _ in range(150)] == list(
+                    range(150)
+                )
+        reply = sockets[1].request("call-route", uri="/?channel=more")
+        assert reply["status"] == 200
+    finally:
+        for b in browsers:
+            b.close_all()
+        log = server.stop()
+    assert "Traceback" not in log, log
+
+
+@pytest.mark.parametrize("worker", ["gthread", "gevent"])
+def test_with_a_write_delay_a_burst_arrives_in_far_fewer_reads_than_pushes(worker):
+    # gunicorn sets TCP_NODELAY, and the pushes come from the server's
+    # process while this one reads: frames written one by one arrive in
+    # about as many reads. Under a 200 ms delay the burst is one write.
+    server = Gunicorn(worker, env={"TEST_REALTIME_WRITE_DELAY": "200"})
+    browser = Browser(server.url)
+    try:
+        socket_ = browser.open("/?channel=chat").connect()
+        socket_.request("ping")
+        burst = 200
+        read: list[tuple[list[t.Any], int]] = []
+        reader = threading.Thread(target=lambda: read.append(socket_.read_raw(burst)))
+        reader.start()
+        status, _ = browser.request("/push-many", method="POST", data={"n": str(burst)})
+        reader.join(30)
+        assert status == 204
+        messages, reads = read[0]
+        assert [m["payload"]["n"] for m in messages] == list(range(burst))
+        assert reads <= burst // 10, reads
     finally:
         browser.close_all()
         log = server.stop()

@@ -1,9 +1,15 @@
-"""Connection, alone: what it queues for a client that does not read."""
+"""Connection, alone: what it queues for a client that does not read, and
+what it writes when under a write delay."""
 
 from __future__ import annotations
 
+import socket
 import threading
+from types import SimpleNamespace
 
+import pytest
+
+from flask_realtime import frames
 from flask_realtime.connection import Connection
 
 
@@ -41,3 +47,227 @@ def test_a_client_that_pings_and_never_reads_has_at_most_one_pong_waiting():
     assert connection._backlog_size == 5
     connection._flush()
     assert written == [pong % 998]
+
+
+class FakeWebSocket:
+    """What Connection uses of simple-websocket's Server."""
+
+    def __init__(self) -> None:
+        self.event = threading.Event()
+        self.input_buffer: list[str | bytes] = []
+        self.max_message_size = None
+        self.connected = True
+        self.thread = threading.Thread(target=lambda: None)  # its reader
+        self.thread.start()
+
+
+class FakeFlusher:
+    """Records the windows opened; a test ends them by calling
+    ``end_window()`` itself."""
+
+    def __init__(self) -> None:
+        self.opened: list[Connection] = []
+
+    def open(self, connection: Connection) -> None:
+        self.opened.append(connection)
+
+
+class CountingSocket:
+    """The connection's OS socket, counting the writes made to it."""
+
+    def __init__(self, sock: socket.socket) -> None:
+        self.sock = sock
+        self.sends: list[bytes] = []
+
+    def send(self, data: bytes, flags: int = 0) -> int:
+        sent = self.sock.send(data, flags)
+        self.sends.append(bytes(data[:sent]))
+        return sent
+
+
+@pytest.fixture
+def socket_pair():
+    """A connected pair of real sockets: the server's end, the client's."""
+    server_end, client_end = socket.socketpair()
+    with server_end, client_end:
+        yield server_end, client_end
+
+
+def make_connection(server_end, **options):
+    class Proxy:
+        sock = server_end
+
+        def bind(self, connection):
+            pass
+
+    ws = FakeWebSocket()
+    connection = Connection(
+        ws,
+        Proxy(),  # type: ignore[arg-type]
+        connection_id="x" * 43,
+        max_backlog=100_000,
+        ping_interval=25,
+        max_message_size=1000,
+        **options,
+    )
+    return connection, ws
+
+
+@pytest.fixture
+def delayed(socket_pair):
+    """A Connection under a write delay on a real socket pair, with what it
+    writes counted: every write to the socket in ``sends``, those of the
+    connection's own thread also in ``thread_writes``."""
+    server_end, client_end = socket_pair
+    flusher = FakeFlusher()
+    connection, ws = make_connection(server_end, flusher=flusher)
+    counting = connection._raw = CountingSocket(server_end)  # type: ignore[assignment]
+    thread_writes: list[bytes] = []
+    write = connection._write
+
+    def counted_write(data: bytes) -> bool:
+        thread_writes.append(data)
+        return write(data)
+
+    connection._write = counted_write  # type: ignore[method-assign]
+    return SimpleNamespace(
+        connection=connection,
+        ws=ws,
+        client_end=client_end,
+        flusher=flusher,
+        sends=counting.sends,
+        thread_writes=thread_writes,
+    )
+
+
+def pushes(count: int) -> list[bytes]:
+    return [frames.text_frame(b'{"n":%d}' % n) for n in range(count)]
+
+
+def nothing_to_read(client_end: socket.socket) -> bool:
+    timeout = client_end.gettimeout()
+    client_end.setblocking(False)
+    try:
+        client_end.recv(65536)
+    except BlockingIOError:
+        return True
+    finally:
+        client_end.settimeout(timeout)
+    return False
+
+
+def read_exactly(client_end: socket.socket, size: int) -> bytes:
+    client_end.settimeout(10)
+    data = b""
+    while len(data) < size:
+        data += client_end.recv(size - len(data))
+    return data
+
+
+def test_a_burst_waits_for_the_window_and_goes_in_one_write(delayed):
+    connection = delayed.connection
+    burst = pushes(150)
+    for frame in burst:
+        connection.send_frame(frame)
+    # Pushers wrote nothing, and did not wake the connection's thread; the
+    # first frame opened a window.
+    assert nothing_to_read(delayed.client_end)
+    assert delayed.flusher.opened == [connection]
+    assert not delayed.ws.event.is_set()
+    connection.end_window()
+    assert delayed.sends == [b"".join(burst)] and delayed.thread_writes == []
+    assert read_exactly(delayed.client_end, len(delayed.sends[0])) == b"".join(burst)
+    # The next frame opens the next window.
+    connection.send_frame(burst[0])
+    assert delayed.flusher.opened == [connection, connection]
+    assert len(delayed.sends) == 1 and not delayed.ws.event.is_set()
+
+
+@pytest.mark.parametrize("urgent", ["our ping", "client's ping", "close"])
+def test_control_frames_and_closes_do_not_wait_for_the_window(delayed, urgent):
+    connection = delayed.connection
+    burst = pushes(3)
+    for frame in burst:
+        connection.send_frame(frame)
+    if urgent == "our ping":
+        connection._write_control(frames.ping_frame())
+        expected = [*burst, frames.ping_frame()]
+    elif urgent == "client's ping":
+        pong = bytes([0x8A, 1]) + b"p"
+        connection._reader_send(pong)
+        expected = [pong, *burst]  # a pong goes first, as without a delay
+    else:
+        connection.close(4003, "session ended")
+        expected = [*burst, frames.close_frame(4003, "session ended")]
+    # The connection's thread wakes, and writes all that waits, in order.
+    assert delayed.ws.event.is_set()
+    connection._flush()
+    assert delayed.thread_writes == [b"".join(expected)]
+    # The window's end finds nothing left to write.
+    connection.end_window()
+    assert delayed.sends == delayed.thread_writes
+
+
+def test_a_reply_goes_out_at_once_with_the_pushes_before_it(delayed):
+    # The connection's own loop, with a Flusher that never ends a window.
+    connection, ws, client_end = delayed.connection, delayed.ws, delayed.client_end
+    burst = pushes(3)
+    for frame in burst:
+        connection.send_frame(frame)
+    reply = frames.text_frame(b'{"id":1,"body":"pong"}')
+    ws.input_buffer.append('{"action":"ping","id":1}')
+    ws.event.set()
+    loop = threading.Thread(
+        target=connection.run, args=(lambda message: connection.send_frame(reply),)
+    )
+    loop.start()
+    try:
+        expected = b"".join([*burst, reply])
+        assert read_exactly(client_end, len(expected)) == expected
+    finally:
+        client_end.shutdown(socket.SHUT_WR)
+        connection._reader_stopped()
+        loop.join(10)
+    assert not loop.is_alive()
+
+
+def test_a_window_that_fills_is_written_by_the_pusher_without_waiting(delayed):
+    # 64 KiB, or half the backlog if that is less: here 50,000 bytes.
+    connection = delayed.connection
+    frame = frames.text_frame(b"x" * 9_996)
+    assert len(frame) == 10_000
+    for _ in range(4):
+        connection.send_frame(frame)
+    assert nothing_to_read(delayed.client_end)
+    connection.send_frame(frame)
+    assert delayed.sends == [frame * 5]
+    assert read_exactly(delayed.client_end, 50_000) == frame * 5
+    assert connection.backlog_size == 0 and not delayed.ws.event.is_set()
+    connection.end_window()  # the window's end finds nothing left
+    assert len(delayed.sends) == 1
+
+
+def test_a_client_that_reads_nothing_is_closed_as_a_slow_consumer(delayed):
+    connection = delayed.connection
+    written: list[bytes] = []
+    connection._write = lambda data: written.append(data) or True  # type: ignore[method-assign]
+    # The client's end holds all it can: the socket takes nothing more.
+    with pytest.raises(BlockingIOError):
+        while True:
+            connection._raw.send(b"x" * 65536, socket.MSG_DONTWAIT)  # type: ignore[union-attr]
+    for _ in range(20):  # 200,000 bytes, twice the backlog
+        connection.send_frame(frames.text_frame(b"x" * 9_996))
+    assert connection.close_code == 4008 and delayed.ws.event.is_set()
+    connection._flush()
+    # The backlog is dropped, as without a delay; the close goes out alone.
+    assert written == [frames.close_frame(4008, "slow consumer")]
+
+
+def test_without_a_write_delay_the_pusher_writes_each_frame_itself(socket_pair):
+    server_end, client_end = socket_pair
+    connection, ws = make_connection(server_end)
+    burst = pushes(3)
+    for frame in burst:
+        connection.send_frame(frame)
+    assert client_end.recv(65536) == b"".join(burst)
+    assert not ws.event.is_set() and connection.backlog_size == 0

@@ -1,0 +1,57 @@
+"""Flusher, alone: it ends each window once, in order, on one thread that
+comes and goes."""
+
+from __future__ import annotations
+
+import threading
+
+from flask_realtime.flusher import Flusher
+
+from ..support import wait_for
+
+
+class Window:
+    """Stands in for a Connection: records when its window ended."""
+
+    def __init__(self, name: str, ended: list[str]) -> None:
+        self.name = name
+        self.ended = ended
+
+    def end_window(self) -> None:
+        self.ended.append(self.name)
+
+
+class Failing:
+    def end_window(self) -> None:
+        raise OSError("the socket is gone")
+
+
+def flusher_threads() -> list[threading.Thread]:
+    return [t for t in threading.enumerate() if t.name == "flask-realtime-flusher"]
+
+
+def test_each_window_ends_once_in_the_order_they_opened(caplog):
+    flusher = Flusher(0.01)
+    ended: list[str] = []
+    windows = [Window(str(n), ended) for n in range(50)]
+    for window in windows[:25]:
+        flusher.open(window)  # type: ignore[arg-type]
+    flusher.open(Failing())  # type: ignore[arg-type]
+    for window in windows[25:]:
+        flusher.open(window)  # type: ignore[arg-type]
+    wait_for(lambda: len(ended) == 50)
+    assert ended == [w.name for w in windows]
+    assert "Writing a socket's frames failed" in caplog.text
+    assert len(flusher_threads()) == 1
+
+
+def test_the_thread_ends_when_idle_and_the_next_window_starts_another(monkeypatch):
+    monkeypatch.setattr(Flusher, "idle_timeout", 0.05)
+    flusher = Flusher(0.01)
+    ended: list[str] = []
+    flusher.open(Window("first", ended))  # type: ignore[arg-type]
+    wait_for(lambda: ended == ["first"])
+    wait_for(lambda: not flusher_threads())
+    flusher.open(Window("second", ended))  # type: ignore[arg-type]
+    wait_for(lambda: ended == ["first", "second"])
+    wait_for(lambda: not flusher_threads())
