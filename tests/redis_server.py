@@ -9,6 +9,7 @@ import ssl
 import subprocess
 import tempfile
 import time
+import typing as t
 
 #: What to install when redis-server is missing.
 MISSING = "redis-server (Debian package redis-server)"
@@ -77,18 +78,7 @@ class RedisServer:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                with self._connect() as conn:
-                    conn.sendall(b"PING\r\n")
-                    if conn.recv(16).startswith(b"+PONG"):
-                        return
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError("redis-server did not start")
-            time.sleep(0.02)
+        _wait_for_ping(self._connect)
 
     def _connect(self) -> socket.socket:
         sock = socket.create_connection(("127.0.0.1", self.port), timeout=1)
@@ -238,7 +228,7 @@ class ClusterDeployment:
         self._processes = {port: self._popen(port) for port in self.ports}
         try:
             for port in self.ports:
-                _wait_for_ping(port)
+                _wait_for_ping(_loopback(port))
             subprocess.run(
                 [cli, "--cluster", "create", "--cluster-replicas", "0"]
                 + ["--cluster-yes"]
@@ -289,7 +279,7 @@ class ClusterDeployment:
     def restart(self, port: int) -> None:
         """A killed node starts again, with its cluster state, and rejoins."""
         self._processes[port] = self._popen(port)
-        _wait_for_ping(port)
+        _wait_for_ping(_loopback(port))
         self._wait_until_ok()
 
     def flush(self) -> None:
@@ -307,11 +297,12 @@ class ClusterDeployment:
             process.wait(10)
 
 
-def _wait_for_ping(port: int, timeout: float = 10) -> None:
+def _wait_for_ping(connect: t.Callable[[], socket.socket], timeout: float = 10) -> None:
+    """Until a redis-server answers a PING on what ``connect()`` opens."""
     deadline = time.monotonic() + timeout
     while True:
         try:
-            with socket.create_connection(("127.0.0.1", port), timeout=1) as conn:
+            with connect() as conn:
                 conn.sendall(b"PING\r\n")
                 if conn.recv(16).startswith(b"+PONG"):
                     return
@@ -320,3 +311,7 @@ def _wait_for_ping(port: int, timeout: float = 10) -> None:
         if time.monotonic() > deadline:
             raise RuntimeError("redis-server did not start")
         time.sleep(0.02)
+
+
+def _loopback(port: int) -> t.Callable[[], socket.socket]:
+    return lambda: socket.create_connection(("127.0.0.1", port), timeout=1)

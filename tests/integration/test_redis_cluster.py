@@ -19,6 +19,7 @@ from ..support import LiveServer
 from ..support import wait_for
 from .test_backend_contract import FakeConnection
 from .test_backend_contract import frame
+from .test_redis_backend import new_backend as redis_backend
 
 pytestmark = pytest.mark.redis
 
@@ -30,16 +31,7 @@ def cluster(redis_cluster):
 
 
 def new_backend(url, **options):
-    from flask_realtime.backends.redis import RedisBackend
-
-    settings = {
-        "prefix": "t:",
-        "connect_timeout": 60,
-        "disconnect_grace": 60,
-        "ping_interval": 1,
-        **options,
-    }
-    backend = RedisBackend(url, **settings)
+    backend = redis_backend(url, **options)
     backend.first_retry_delay = 0.05
     return backend
 
@@ -56,15 +48,22 @@ def channels_on_every_node(backend, client, count=3):
     return list(found.values())
 
 
+def attached_on_every_node(backend, client):
+    """A socket on a channel of each master; returns (channels, its
+    connection)."""
+    channels = channels_on_every_node(backend, client)
+    backend.issue("d")
+    backend.subscribe("d", channels)
+    connection = FakeConnection()
+    backend.attach("d", connection)
+    return channels, connection
+
+
 def test_a_socket_on_channels_of_every_shard_gets_their_pushes(cluster):
     backend, pusher = new_backend(cluster.url), new_backend(cluster.url)
     client = cluster.client()
     try:
-        channels = channels_on_every_node(backend, client)
-        backend.issue("d")
-        backend.subscribe("d", channels)
-        connection = FakeConnection()
-        backend.attach("d", connection)
+        channels, connection = attached_on_every_node(backend, client)
         for n in range(30):
             pusher.publish(channels[n % 3], frame(n, channels[n % 3]))
         wait_for(lambda: len(connection.frames) == 30)
@@ -97,11 +96,7 @@ def test_pushes_during_a_pubsub_reconnect_arrive_in_order(cluster):
     backend = new_backend(cluster.url, history_size=300)
     client = cluster.client()
     try:
-        channels = channels_on_every_node(backend, client)
-        backend.issue("d")
-        backend.subscribe("d", channels)
-        connection = FakeConnection()
-        backend.attach("d", connection)
+        channels, connection = attached_on_every_node(backend, client)
         for n in range(300):
             backend.publish(channels[n % 3], frame(n, channels[n % 3]))
             if n in (100, 200):
@@ -172,11 +167,7 @@ def test_a_master_left_without_channels_does_not_stop_the_listener(cluster):
     backend.health_check_interval = 0.2
     client = cluster.client()
     try:
-        channels = channels_on_every_node(backend, client)
-        backend.issue("d")
-        backend.subscribe("d", channels)
-        connection = FakeConnection()
-        backend.attach("d", connection)
+        channels, connection = attached_on_every_node(backend, client)
         for _ in range(5):
             backend.unsubscribe("d", channels[1:])
             backend.subscribe("d", channels[1:])  # at once: a late confirmation
@@ -268,11 +259,7 @@ def test_a_dead_master_costs_only_its_own_channels(tmp_path):
     pusher = new_backend(deployment.url)
     client = deployment.client()
     try:
-        channels = channels_on_every_node(backend, client)
-        backend.issue("d")
-        backend.subscribe("d", channels)
-        connection = FakeConnection()
-        backend.attach("d", connection)
+        channels, connection = attached_on_every_node(backend, client)
         state = client.get_node_from_key(backend._key("d")).port
         victim = next(
             c
