@@ -93,7 +93,14 @@ class Flusher:
             self._wake.wait(timeout)
 
     def _start(self) -> None:
-        self._thread = threading.Thread(
+        thread = threading.Thread(
             target=self._run, name="flask-realtime-flusher", daemon=True
         )
-        self._thread.start()
+        try:
+            thread.start()
+        except RuntimeError:
+            # Out of threads: the windows wait, and the next one to open
+            # tries again. Never raised into the push that opened it.
+            logger.exception("Could not start the thread that writes windows")
+            return
+        self._thread = thread

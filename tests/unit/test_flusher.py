@@ -55,3 +55,25 @@ def test_the_thread_ends_when_idle_and_the_next_window_starts_another(monkeypatc
     flusher.open(Window("second", ended))  # type: ignore[arg-type]
     wait_for(lambda: ended == ["first", "second"])
     wait_for(lambda: not flusher_threads())
+
+
+def test_a_thread_that_cannot_start_is_tried_again_at_the_next_window(
+    monkeypatch, caplog
+):
+    # Out of threads once (pids, memory): the push that opened the window
+    # gets no error, and the next window starts the thread, which ends both.
+    flusher = Flusher(0.01)
+    ended: list[str] = []
+    start = threading.Thread.start
+    failures = iter([True])
+
+    def start_once_failing(self: threading.Thread) -> None:
+        if self.name == "flask-realtime-flusher" and next(failures, False):
+            raise RuntimeError("can't start new thread")
+        start(self)
+
+    monkeypatch.setattr(threading.Thread, "start", start_once_failing)
+    flusher.open(Window("a", ended))  # type: ignore[arg-type]
+    assert "Could not start" in caplog.text
+    flusher.open(Window("b", ended))  # type: ignore[arg-type]
+    wait_for(lambda: ended == ["a", "b"])
