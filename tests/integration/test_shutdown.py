@@ -38,6 +38,10 @@ def test_shutdown_flushes_closes_with_1012_and_refuses_new_sockets(
 def test_ctrl_c_on_the_development_server_drains_its_sockets():
     port = free_port()
     script = (
+        # As in a terminal: a test run started in the background (``cmd &``
+        # in a script) ignores SIGINT, and the server would inherit that.
+        "import signal\n"
+        "signal.signal(signal.SIGINT, signal.default_int_handler)\n"
         "from tests.conftest import create_app\n"
         f"create_app().run(port={port}, threaded=True)\n"
     )
