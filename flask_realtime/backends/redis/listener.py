@@ -94,7 +94,6 @@ class Listener:
         _history_ttl_ms: int
         _sharded: bool
         _renew: t.Any
-        _position: t.Any
         _new_epoch: t.Any
 
         def _in_this_process(self) -> None: ...
