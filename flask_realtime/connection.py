@@ -60,7 +60,7 @@ def _nonblocking_socket(sock: t.Any) -> _socket.socket | None:
     gevent's TLS socket also keeps an OS socket in ``_sock``: writing there
     would send frames in clear, around TLS.
     """
-    if isinstance(sock, ssl.SSLSocket) or hasattr(sock, "_sslobj"):
+    if _is_tls(sock):
         return None
     inner = getattr(sock, "_sock", None)
     if isinstance(inner, _socket.socket):
@@ -68,6 +68,10 @@ def _nonblocking_socket(sock: t.Any) -> _socket.socket | None:
     if isinstance(sock, _socket.socket) and not isinstance(sock, ssl.SSLSocket):
         return sock
     return None
+
+
+def _is_tls(sock: t.Any) -> bool:
+    return isinstance(sock, ssl.SSLSocket) or hasattr(sock, "_sslobj")
 
 
 class Connection:
@@ -130,6 +134,12 @@ class Connection:
         self._backlog: deque[bytes] = deque()
         # Bytes waiting to be written, control frames included.
         self._backlog_size = 0
+        # Bytes at the head of the backlog that are the rest of a frame the
+        # socket took only part of (0 if none): they go before anything
+        # else, a pong too, and are never dropped, or the client would read
+        # the next frame inside that one. Not counted in _backlog_size: a
+        # client that keeps up is not closed while a large push goes out.
+        self._partial = 0
         # The answer to the client's latest ping, if not yet written: one is
         # enough (RFC 6455, 5.5.3), so a ping flood cannot queue more.
         self._pong = b""
@@ -163,7 +173,7 @@ class Connection:
     @property
     def backlog_size(self) -> int:
         """Bytes waiting to be written to the client (for stats)."""
-        return self._backlog_size
+        return self._backlog_size + self._partial
 
     def limit_pings(self, limiter: RateLimiter) -> None:
         """Make each ping the client sends take a token from ``limiter``,
@@ -178,11 +188,16 @@ class Connection:
         """Write an encoded frame now if the socket takes it, else queue it.
 
         Under a write delay, queue it, to be written with the frames that
-        follow it within the delay."""
+        follow it within the delay; unless it is as large as a window."""
         delay = self._delay
         if delay is not None:  # the one test the default path pays
-            self._send_later(frame, delay)
-            return
+            if len(frame) < delay.window_size:
+                self._send_later(frame, delay)
+                return
+            # It would gain nothing by waiting, and could overflow the
+            # backlog on its own: what waits goes first, then this frame as
+            # without a delay.
+            self.end_window()
         with self._lock:
             if self._closing or self._broken:
                 return
@@ -197,8 +212,12 @@ class Connection:
                     sent = 0
                 if sent == len(frame):
                     return
-                frame = frame[sent:]
-            if not self._broken:  # else just wake the connection thread
+                if sent:
+                    self._backlog.append(frame[sent:])
+                    self._partial = len(frame) - sent
+                elif not self._broken:
+                    self._enqueue(frame)
+            elif not self._broken:  # else just wake the connection thread
                 self._enqueue(frame)
         self._wake.set()
 
@@ -221,45 +240,67 @@ class Connection:
         when a window of the write delay ends (the
         :class:`~flask_realtime.flusher.Flusher` calls this) or fills.
 
-        The connection's thread writes what the socket does not take, and
-        what came meanwhile that cannot wait."""
-        delay = t.cast(_Delay, self._delay)
-        # Writes of windows take turns. One never blocks, so a pusher whose
+        The connection's thread writes what the socket does not take."""
+        delay = self._delay
+        if delay is None:
+            return
+        # Writes of windows take turns, and the connection's thread waits
+        # for one under way (see _flush). One never blocks, so a pusher whose
         # window filled waits little for the Flusher's; frames would pile up
         # in the backlog while that write waits for the GIL.
         with delay.lock:
             with self._lock:
+                if self._writing or self._closing or self._broken:
+                    return  # the connection's thread writes, or has it all
+                if not self._backlog:
+                    return
                 raw = self._raw
-                if self._writing:
-                    return  # the connection's thread writes, and takes these
-                if self._closing or self._broken or not self._backlog:
-                    return  # nothing waits, or the connection's thread has it
                 if raw is None:  # TLS: the connection's thread does every write
                     self._wake.set()
                     return
-                data = b"".join(self._backlog)
+                chunks = list(self._backlog)
+                partial, self._partial = self._partial, 0
                 self._backlog.clear()
                 self._backlog_size = 0
                 self._writing = True
             # Outside the lock, as the connection's thread writes: a pusher
             # that comes to this socket meanwhile queues without waiting.
+            data = b"".join(chunks)
             try:
                 sent = raw.send(data, socket.MSG_DONTWAIT)
             except BlockingIOError:
                 sent = 0
             except OSError:
                 sent = -1
+            if sent == len(data):
+                # The lock is not needed to end a write: only a writer sets
+                # _writing, under the lock, and nobody writes meanwhile.
+                self._writing = False
+                return
             with self._lock:
                 self._writing = False
                 if sent < 0:
                     self._broken = True  # the connection thread ends it
-                elif sent < len(data):
-                    self._backlog.appendleft(data[sent:])
-                    self._backlog_size += len(data) - sent
-                wake = sent < len(data) or delay.missed
-                delay.missed = False
-        if wake:
-            self._wake.set()
+                else:
+                    self._put_back(chunks, sent, partial)
+        self._wake.set()
+
+    def _put_back(self, chunks: list[bytes], sent: int, partial: int) -> None:
+        """Put what a write of ``chunks`` left back at the head of the
+        backlog, ahead of what was queued meanwhile. ``partial``: whether
+        the first chunk was the rest of a frame already begun. The lock is
+        held."""
+        index = 0
+        while sent >= len(chunks[index]):  # it stopped before their end
+            sent -= len(chunks[index])
+            index += 1
+        rest = chunks[index:]
+        begun = sent or (index == 0 and partial)
+        if begun:
+            rest[0] = rest[0][sent:]
+        self._backlog.extendleft(reversed(rest))
+        self._partial = len(rest[0]) if begun else 0
+        self._backlog_size += sum(map(len, rest)) - self._partial
 
     def _send_later(self, frame: bytes, delay: _Delay) -> None:
         """:meth:`send_frame` under a write delay.
@@ -269,16 +310,22 @@ class Connection:
         gathers the pushes that follow. (A first frame written at once would
         make the push as slow as without a delay, and at 1,000 sockets a
         socket's next frame would come after its window had closed.)"""
+        # _enqueue, written out: this runs for every frame of every socket.
         with self._lock:
             if self._closing or self._broken:
                 return
-            opens_window = not self._backlog
             size_before = self._backlog_size
-            self._enqueue(frame)
-            overflowed = self._closing
-            # Checked as the window fills, not for each frame that joins a
-            # backlog the client is slow to take.
-            full = size_before < delay.window_size <= self._backlog_size
+            size = size_before + len(frame)
+            overflowed = size_before and size > self._max_backlog
+            if overflowed:
+                self._overflow()
+            else:
+                opens_window = not self._backlog
+                self._backlog.append(frame)
+                self._backlog_size = size
+                # Checked as the window fills, not for each frame that joins
+                # a backlog the client is slow to take.
+                full = size_before < delay.window_size <= size
         if overflowed:
             self._wake.set()  # the close goes at once
         elif full:
@@ -314,6 +361,8 @@ class Connection:
                     self._flush()  # replies do not wait for the write delay
                 now = monotonic()
                 if self._reader_done:
+                    # The reader may have answered a close as it stopped.
+                    self._answer_client_close(on_clean_close)
                     self._flush()
                     break
                 if now - self._last_received > 2 * self._ping_interval:
@@ -380,23 +429,31 @@ class Connection:
         mine = False  # whether this thread set _writing
         while True:
             with self._lock:
-                if self._writing and not mine:
-                    # A window's write is under way; it wakes this thread.
-                    t.cast(_Delay, self._delay).missed = True
-                    return
-                if not (self._backlog or self._pong) or self._broken:
-                    self._writing = False
-                    return
-                data = self._pong + b"".join(self._backlog)
-                self._pong = b""
-                self._backlog.clear()
-                self._backlog_size = 0
-                self._writing = mine = True
-            if not self._write(data):
+                window_under_way = self._writing and not mine
+                if not window_under_way:
+                    if not (self._pong or self._backlog) or self._broken:
+                        self._writing = False
+                        return
+                    # A pong goes between two frames, never inside one.
+                    head = self._backlog.popleft() if self._partial else b""
+                    data = head + self._pong + b"".join(self._backlog)
+                    self._pong = b""
+                    self._partial = 0
+                    self._backlog.clear()
+                    self._backlog_size = 0
+                    self._writing = mine = True
+            if window_under_way:
+                # A window's write never blocks: wait for it, then write what
+                # it left and what came meanwhile (a close, say) now, rather
+                # than count on a wake-up that may come after the end.
+                with t.cast(_Delay, self._delay).lock:
+                    pass
+            elif not self._write(data):
                 with self._lock:
                     self._broken = True
                     self._writing = False
                     self._backlog.clear()
+                    self._partial = 0
                 return
 
     def _write(self, data: bytes) -> bool:
@@ -438,6 +495,7 @@ class Connection:
             self._closing = True
             self._backlog.clear()
             self._pong = b""
+            self._partial = 0
             if self.close_code is None:
                 self.close_code = CLOSE_ABNORMAL
                 self.close_reason = self.close_reason or "connection lost"
@@ -445,7 +503,10 @@ class Connection:
         # Shut the socket down rather than only close it: the server may hold
         # other references to it, and Werkzeug writes an HTTP response to it
         # after the handler returns. Nothing may follow our close frame.
-        self._shutdown(socket.SHUT_WR)
+        # But not a TLS socket yet: a shutdown drops its TLS layer, and the
+        # client's close reply could no longer be read.
+        if not _is_tls(self._sock):
+            self._shutdown(socket.SHUT_WR)
         if not self._broken:
             # Let the client's close reply arrive before the socket goes:
             # closing with unread data sends a reset, and a reset can destroy
@@ -479,14 +540,25 @@ class Connection:
     # Internals shared by both sides; the lock is held by the caller.
 
     def _enqueue(self, frame: bytes) -> None:
-        if self._backlog_size + len(frame) > self._max_backlog:
-            self._backlog.clear()
-            self._backlog_size = 0
-            self._pong = b""
-            self._queue_close(CLOSE_SLOW_CONSUMER, "slow consumer")
+        # A frame alone always fits: one larger than the limit goes to a
+        # client that keeps up, and the next one closes a client that does
+        # not.
+        if self._backlog_size and self._backlog_size + len(frame) > self._max_backlog:
+            self._overflow()
         else:
             self._backlog.append(frame)
             self._backlog_size += len(frame)
+
+    def _overflow(self) -> None:
+        # The rest of a frame begun stays: the client would read the close
+        # inside it.
+        head = self._backlog[0] if self._partial else None
+        self._backlog.clear()
+        if head is not None:
+            self._backlog.append(head)
+        self._backlog_size = 0
+        self._pong = b""
+        self._queue_close(CLOSE_SLOW_CONSUMER, "slow consumer")
 
     def _queue_close(self, code: int, reason: str) -> None:
         if self._closing:
@@ -522,7 +594,13 @@ class Connection:
             # Read on, since the client's close reply is behind whatever it
             # sent before; but input is no longer handled, so drop it.
             buffer.clear()
-        data: bytes = self._sock.recv(size)
+        try:
+            data: bytes = self._sock.recv(size)
+        except ValueError:
+            # gevent's TLS socket, shut down under the reader (by _finish),
+            # raises this rather than OSError, the end simple-websocket
+            # expects.
+            return b""
         self._last_received = monotonic()
         return data
 
@@ -589,15 +667,13 @@ class _Delay:
     measured with ``benchmarks/hub_deliver.py --connections``).
     """
 
-    __slots__ = ("flusher", "lock", "missed", "window_size")
+    __slots__ = ("flusher", "lock", "window_size")
 
     def __init__(self, flusher: Flusher, max_backlog: int) -> None:
         self.flusher = flusher
-        #: Held around a window's write, never by the connection's thread.
+        #: Held around a window's write; the connection's thread takes it
+        #: only to wait for one to end.
         self.lock = threading.Lock()
-        #: Whether the connection's thread found a window's write under
-        #: way, and so must be woken when that write ends.
-        self.missed = False
         #: Bytes at which a window ends early.
         self.window_size = min(WINDOW_SIZE, max_backlog // 2)
 

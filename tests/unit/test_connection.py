@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import socket
 import threading
+import typing as t
 from types import SimpleNamespace
 
 import pytest
@@ -271,3 +272,145 @@ def test_without_a_write_delay_the_pusher_writes_each_frame_itself(socket_pair):
         connection.send_frame(frame)
     assert client_end.recv(65536) == b"".join(burst)
     assert not ws.event.is_set() and connection.backlog_size == 0
+
+
+def read_available(client_end: socket.socket) -> bytes:
+    client_end.setblocking(False)
+    data = b""
+    try:
+        while chunk := client_end.recv(1 << 20):
+            data += chunk
+    except BlockingIOError:
+        pass
+    return data
+
+
+def parse_strictly(stream: bytes) -> list[tuple[int, bytes]]:
+    """The frames of ``stream``, which must be whole frames back to back."""
+    found = frames.split(stream)
+    assert b"".join(frame for _, frame in found) == stream, "a frame cut or spliced"
+    return found
+
+
+@pytest.mark.parametrize("then", ["pong", "close", "overflow"])
+@pytest.mark.parametrize("delay", [False, True], ids=["no delay", "delay"])
+def test_the_rest_of_a_frame_the_socket_took_part_of_goes_before_anything(
+    socket_pair, delay, then
+):
+    # The socket takes a few KiB of the first frame (or of the window) and
+    # no more, as a client's full buffer does; what follows must not land
+    # inside that frame, nor drop its rest.
+    server_end, client_end = socket_pair
+    server_end.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4096)
+    connection, ws = make_connection(
+        server_end, flusher=FakeFlusher() if delay else None
+    )
+    written: list[bytes] = []
+    connection._write = lambda data: written.append(data) or True  # type: ignore[method-assign]
+    burst = [frames.text_frame(b"%d" % n + b"x" * 9_995) for n in range(5)]
+    for frame in burst:  # under the delay the fifth fills the window
+        connection.send_frame(frame)
+    taken = read_available(client_end)
+    assert 0 < len(taken) < len(burst[0])
+    pong = bytes([0x8A, 1]) + b"p"
+    if then == "pong":
+        connection._reader_send(pong)
+    elif then == "close":
+        connection.close(4003, "session ended")
+    else:
+        for frame in burst * 2:  # 100,000 bytes more than the backlog holds
+            connection.send_frame(frame)
+        assert connection.close_code == 4008
+    connection._flush()
+    # What the socket took later (a window that filled) came before.
+    stream = taken + read_available(client_end) + b"".join(written)
+    found = parse_strictly(stream)
+    texts = [frame for opcode, frame in found if opcode == 0x1]
+    if then == "pong":
+        assert texts == burst and (frames.OPCODE_PONG, pong) in found
+    elif then == "close":
+        assert texts == burst
+        assert found[-1] == (0x8, frames.close_frame(4003, "session ended"))
+    else:
+        # The frame begun arrives whole; those not begun were dropped.
+        assert texts == burst[: len(texts)] and texts
+        assert found[-1] == (0x8, frames.close_frame(4008, "slow consumer"))
+
+
+def test_a_frame_larger_than_the_backlog_reaches_a_client_that_reads(delayed):
+    # Under the delay too: it goes after the window's frames, as without one.
+    connection, client_end = delayed.connection, delayed.client_end
+    small = pushes(2)
+    large = frames.text_frame(b"x" * 300_000)  # the backlog holds 100,000
+    for frame in [*small, large]:
+        connection.send_frame(frame)
+    assert connection.close_code is None
+    expected = b"".join([*small, large])
+    writer = threading.Thread(target=connection._flush)  # the rest, if any
+    writer.start()
+    try:
+        assert read_exactly(client_end, len(expected)) == expected
+    finally:
+        writer.join(10)
+    assert connection.backlog_size == 0
+
+
+def test_a_frame_alone_always_fits_the_next_closes_a_client_that_does_not_read(
+    socket_pair,
+):
+    # As under TLS, where every frame waits for the connection's thread.
+    connection, ws = make_connection(socket_pair[0])
+    connection._raw = None
+    large = frames.text_frame(b"x" * 300_000)
+    connection.send_frame(large)
+    assert connection.close_code is None and connection.backlog_size == len(large)
+    connection.send_frame(pushes(1)[0])
+    assert connection.close_code == 4008
+
+
+def read_until_end(client_end: socket.socket) -> bytes:
+    """All the server writes until it shuts its side down; then end ours,
+    as a client does once it has the close."""
+    client_end.settimeout(10)
+    data = b""
+    while chunk := client_end.recv(65536):
+        data += chunk
+    client_end.shutdown(socket.SHUT_WR)
+    return data
+
+
+def test_a_client_close_is_answered_while_a_window_is_being_written(delayed):
+    connection, client_end = delayed.connection, delayed.client_end
+    close = frames.close_frame(1001, "going away")
+    window = t.cast(t.Any, connection._delay).lock
+    # A window's write under way, as end_window does it, outside the lock.
+    with window:
+        connection._writing = True
+        connection._reply_close(close)
+        connection._reader_stopped()  # the reader ends after a close
+        loop = threading.Thread(target=connection.run, args=(lambda message: None,))
+        loop.start()
+        loop.join(0.2)
+        connection._writing = False
+    assert read_until_end(client_end) == close
+    loop.join(10)
+    assert not loop.is_alive()
+
+
+def test_a_client_close_the_reader_answers_as_it_stops_is_written(delayed):
+    # The reader answers the close and stops while the connection's thread
+    # is past the point where it writes answers: it must still write it.
+    connection, ws, client_end = delayed.connection, delayed.ws, delayed.client_end
+    close = frames.close_frame(1000)
+
+    def handle(message: str | bytes) -> None:
+        connection._reply_close(close)
+        connection._reader_stopped()
+
+    ws.input_buffer.append('{"action":"ping","id":1}')
+    ws.event.set()
+    loop = threading.Thread(target=connection.run, args=(handle,))
+    loop.start()
+    assert read_until_end(client_end) == close
+    loop.join(10)
+    assert not loop.is_alive()
