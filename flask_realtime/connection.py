@@ -122,6 +122,12 @@ class Connection:
         self._ws = ws
         self._sock = proxy.sock
         self._raw = _nonblocking_socket(proxy.sock)
+        if _is_tls(proxy.sock):
+            # A TLS socket waits for whole records and cannot write without
+            # blocking: its reads and writes wake each second instead, so
+            # that a client that stops reading, or sends part of a record,
+            # cannot hold the connection's thread past its deadlines.
+            proxy.sock.settimeout(_POLL_SLICE)
         self._max_backlog = max_backlog
         self._ping_interval = ping_interval
         # All the write delay needs, in one attribute (see _Delay).
@@ -137,8 +143,7 @@ class Connection:
         # Bytes at the head of the backlog that are the rest of a frame the
         # socket took only part of (0 if none): they go before anything
         # else, a pong too, and are never dropped, or the client would read
-        # the next frame inside that one. Not counted in _backlog_size: a
-        # client that keeps up is not closed while a large push goes out.
+        # the next frame inside that one.
         self._partial = 0
         # The answer to the client's latest ping, if not yet written: one is
         # enough (RFC 6455, 5.5.3), so a ping flood cannot queue more.
@@ -173,7 +178,7 @@ class Connection:
     @property
     def backlog_size(self) -> int:
         """Bytes waiting to be written to the client (for stats)."""
-        return self._backlog_size + self._partial
+        return self._backlog_size
 
     def limit_pings(self, limiter: RateLimiter) -> None:
         """Make each ping the client sends take a token from ``limiter``,
@@ -215,6 +220,7 @@ class Connection:
                 if sent:
                     self._backlog.append(frame[sent:])
                     self._partial = len(frame) - sent
+                    self._backlog_size += self._partial
                 elif not self._broken:
                     self._enqueue(frame)
             elif not self._broken:  # else just wake the connection thread
@@ -261,7 +267,7 @@ class Connection:
                 chunks = list(self._backlog)
                 partial, self._partial = self._partial, 0
                 self._backlog.clear()
-                self._backlog_size = 0
+                self._backlog_size = len(self._pong)  # it waits on
                 self._writing = True
             # Outside the lock, as the connection's thread writes: a pusher
             # that comes to this socket meanwhile queues without waiting.
@@ -300,7 +306,7 @@ class Connection:
             rest[0] = rest[0][sent:]
         self._backlog.extendleft(reversed(rest))
         self._partial = len(rest[0]) if begun else 0
-        self._backlog_size += sum(map(len, rest)) - self._partial
+        self._backlog_size += sum(map(len, rest))
 
     def _send_later(self, frame: bytes, delay: _Delay) -> None:
         """:meth:`send_frame` under a write delay.
@@ -367,7 +373,8 @@ class Connection:
                     break
                 if now - self._last_received > 2 * self._ping_interval:
                     self._broken = True
-                    self.close_reason = "no answer to pings"
+                    # A close queued before (4008, say) keeps its reason.
+                    self.close_reason = self.close_reason or "no answer to pings"
                     break
                 if self._closing and self._abort_at is not None:
                     if now >= self._abort_at:
@@ -420,10 +427,17 @@ class Connection:
         )
 
     def _seconds_to_next_deadline(self) -> float:
-        deadline = min(self._next_ping, self._last_received + 2 * self._ping_interval)
+        deadline = min(self._next_ping, self._give_up_at())
+        return max(0.0, deadline - monotonic())
+
+    def _give_up_at(self) -> float:
+        """When a client that neither answers nor reads is dropped: twice
+        the ping interval after it last sent anything, or once the close
+        timeout has passed."""
+        deadline = self._last_received + 2 * self._ping_interval
         if self._abort_at is not None:
             deadline = min(deadline, self._abort_at)
-        return max(0.0, deadline - monotonic())
+        return deadline
 
     def _flush(self) -> None:
         mine = False  # whether this thread set _writing
@@ -458,11 +472,7 @@ class Connection:
 
     def _write(self, data: bytes) -> bool:
         if self._raw is None:
-            try:
-                self._sock.sendall(data)
-            except OSError:
-                return False
-            return True
+            return self._write_blocking(data)
         view = memoryview(data)
         while view:
             try:
@@ -476,15 +486,28 @@ class Connection:
                 return False
         return True
 
+    def _write_blocking(self, data: bytes) -> bool:
+        """Write to a socket that cannot write without blocking (TLS), whose
+        timeout wakes each write now and then to see if it is given up."""
+        view = memoryview(data)
+        while view:
+            try:
+                view = view[self._sock.send(view) :]
+            except TimeoutError:
+                # TLS must be given the same bytes again: the view has not moved.
+                if monotonic() >= self._give_up_at() or self._reader_done:
+                    return False
+            except OSError:
+                return False
+        return True
+
     def _wait_writable(self) -> bool:
         """Wait until the socket takes more data; False once it is given up."""
         poller = select.poll()  # gevent patches this into a cooperative poll
         poller.register(self._sock.fileno(), select.POLLOUT)
         while True:
             now = monotonic()
-            deadline = self._last_received + 2 * self._ping_interval
-            if self._abort_at is not None:
-                deadline = min(deadline, self._abort_at)
+            deadline = self._give_up_at()
             if now >= deadline or self._reader_done:
                 return False
             if poller.poll(min(deadline - now, _POLL_SLICE) * 1000):
@@ -534,15 +557,17 @@ class Connection:
             try:
                 if not self._sock.recv(65536):
                     return
+            except TimeoutError:
+                continue  # part of a TLS record: wait on, to the deadline
             except OSError:
                 return
 
     # Internals shared by both sides; the lock is held by the caller.
 
     def _enqueue(self, frame: bytes) -> None:
-        # A frame alone always fits: one larger than the limit goes to a
-        # client that keeps up, and the next one closes a client that does
-        # not.
+        # A frame alone always fits: a push larger than the limit goes to a
+        # client that keeps up, and the next frame closes a client that does
+        # not. (Replies are kept under the limit, see LiveSocket.)
         if self._backlog_size and self._backlog_size + len(frame) > self._max_backlog:
             self._overflow()
         else:
@@ -556,7 +581,7 @@ class Connection:
         self._backlog.clear()
         if head is not None:
             self._backlog.append(head)
-        self._backlog_size = 0
+        self._backlog_size = self._partial
         self._pong = b""
         self._queue_close(CLOSE_SLOW_CONSUMER, "slow consumer")
 
@@ -594,13 +619,17 @@ class Connection:
             # Read on, since the client's close reply is behind whatever it
             # sent before; but input is no longer handled, so drop it.
             buffer.clear()
-        try:
-            data: bytes = self._sock.recv(size)
-        except ValueError:
-            # gevent's TLS socket, shut down under the reader (by _finish),
-            # raises this rather than OSError, the end simple-websocket
-            # expects.
-            return b""
+        while True:
+            try:
+                data: bytes = self._sock.recv(size)
+                break
+            except TimeoutError:
+                continue  # a TLS socket's read wakes each second (see __init__)
+            except ValueError:
+                # gevent's TLS socket, shut down under the reader (by
+                # _finish), raises this rather than OSError, the end
+                # simple-websocket expects.
+                return b""
         self._last_received = monotonic()
         return data
 

@@ -23,6 +23,7 @@ from .protocol import CLOSE_RATE_LIMITED
 from .protocol import ERROR_HANDLER_FAILED
 from .protocol import ERROR_HTTP
 from .protocol import ERROR_RATE_LIMITED
+from .protocol import ERROR_REPLY_TOO_LARGE
 from .protocol import ERROR_UNKNOWN_ACTION
 from .ratelimit import RateLimiter
 from .signals import message_received
@@ -132,9 +133,20 @@ class LiveSocket:
                 reply = {"id": request_id, **handler(self, message)}
                 reply["id"] = request_id
                 # The app's JSON provider, as for pushes and jsonify.
-                return self.app.json.dumps(
+                encoded: bytes = self.app.json.dumps(
                     reply, separators=(",", ":"), allow_nan=False
                 ).encode()
+                # A body just under the limit can grow six-fold in JSON
+                # (\u0001 for each control byte): a reply the client does
+                # not read must not hold more than the backlog allows.
+                limit = self.state.settings.max_backlog
+                if len(encoded) > limit:
+                    raise MessageError(
+                        ERROR_REPLY_TOO_LARGE,
+                        f"The reply is larger than {limit} bytes once encoded.",
+                        request_id,
+                    )
+                return encoded
             except MessageError:
                 raise
             except HandlerError as e:

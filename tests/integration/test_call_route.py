@@ -115,6 +115,11 @@ def app():
 
         return Response(forever(), mimetype="text/event-stream")
 
+    @app.get("/control-bytes")
+    def control_bytes():
+        # Just under the backlog's 1 MiB, and six times that in JSON.
+        return Response("\x01" * 1_000_000, mimetype="text/plain")
+
     @app.get("/page")
     def page():
         return "<body>hello</body>"
@@ -228,6 +233,13 @@ def test_bodies_are_text_unless_json(rt):
 
 def test_an_endless_response_is_cut_off_with_an_error(socket):
     reply = call(socket, "/stream")
+    assert reply["error"]["code"] == "reply_too_large"
+    assert socket.request("ping")["body"] == "pong"
+
+
+def test_a_reply_larger_than_the_backlog_once_encoded_is_an_error(socket):
+    # Else a client that never reads held six times the backlog.
+    reply = call(socket, "/control-bytes")
     assert reply["error"]["code"] == "reply_too_large"
     assert socket.request("ping")["body"] == "pong"
 

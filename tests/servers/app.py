@@ -32,6 +32,11 @@ def push_many() -> tuple[str, int]:
     return "", 204
 
 
+@app.get("/sockets-open")
+def sockets_open() -> str:
+    return str(realtime.stats()["sockets_open"])
+
+
 @app.post("/push-from-thread")
 def push_from_thread() -> tuple[str, int]:
     text = request.form["text"]

@@ -19,6 +19,7 @@ from flask_realtime import frames
 
 from ..redis_server import free_port
 from ..support import Browser
+from ..support import wait_for
 
 pytestmark = pytest.mark.servers
 
@@ -272,6 +273,43 @@ def test_over_tls_a_client_that_never_answers_our_close_is_dropped_quietly(
         assert stream.endswith(frames.close_frame(4003, "session ended")), stream
         again = browser.open("/?channel=chat").connect()
         assert again.request("ping")["body"] == "pong"
+    finally:
+        browser.close_all()
+        log = server.stop()
+    assert "Traceback" not in log, log
+
+
+@pytest.mark.parametrize("worker", ["gthread", "gevent"])
+@pytest.mark.parametrize("client", ["never reads", "sends part of a record"])
+def test_over_tls_a_client_cannot_hold_its_connection_past_the_deadlines(
+    worker, client, certificate
+):
+    # A TLS socket cannot write without blocking and reads whole records:
+    # its thread sat in sendall for good under a client that reads nothing,
+    # and in the last read under one that began a record and stopped.
+    server = Gunicorn(worker, certificate=certificate)
+    browser = Browser(server.url)
+    try:
+        socket_ = browser.open("/?channel=chat").connect(
+            sockopt=((socket.SOL_SOCKET, socket.SO_RCVBUF, 4096),)
+        )
+        assert socket_.request("ping")["body"] == "pong"
+        if client == "never reads":
+            for _ in range(30):  # 3 MB: more than the buffers and the backlog
+                browser.request(
+                    "/push",
+                    method="POST",
+                    data={"text": "x" * 100_000, "channel": "chat"},
+                )
+        else:
+            socket_.ws.send_close(1000)
+            socket_.ws.sock.settimeout(10)
+            assert socket_.ws.sock.recv(100)  # the answer to our close
+            raw = socket.socket(fileno=os.dup(socket_.ws.sock.fileno()))
+            with raw:  # a TLS record of 16 KiB, begun and never ended
+                raw.sendall(b"\x17\x03\x03\x40\x00" + bytes(10))
+        # Its ping deadline is 2 s after it last sent anything.
+        wait_for(lambda: browser.request("/sockets-open")[1] == "0", timeout=30)
     finally:
         browser.close_all()
         log = server.stop()

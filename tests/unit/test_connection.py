@@ -414,3 +414,27 @@ def test_a_client_close_the_reader_answers_as_it_stops_is_written(delayed):
     assert read_until_end(client_end) == close
     loop.join(10)
     assert not loop.is_alive()
+
+
+def test_a_pong_waiting_while_a_window_is_written_stays_counted(delayed):
+    connection = delayed.connection
+    pong = bytes([0x8A, 1]) + b"p"
+    connection._reader_send(pong)
+    for frame in pushes(3):
+        connection.send_frame(frame)
+    connection.end_window()
+    assert connection.backlog_size == len(pong)
+    connection._flush()
+    assert connection.backlog_size == 0
+
+
+def test_the_rest_of_a_frame_begun_counts_against_the_backlog(socket_pair):
+    # A push larger than the backlog goes to a client that keeps up; one
+    # that does not read holds no more than that push.
+    server_end, client_end = socket_pair
+    server_end.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4096)
+    connection, ws = make_connection(server_end)
+    connection.send_frame(frames.text_frame(b"x" * 300_000))
+    assert 0 < connection.backlog_size < 300_000 and connection.close_code is None
+    connection.send_frame(pushes(1)[0])
+    assert connection.close_code == 4008
