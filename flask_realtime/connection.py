@@ -128,6 +128,7 @@ class Connection:
             # that a client that stops reading, or sends part of a record,
             # cannot hold the connection's thread past its deadlines.
             proxy.sock.settimeout(_POLL_SLICE)
+            self._sock = TakingTurns(proxy.sock)
         self._max_backlog = max_backlog
         self._ping_interval = ping_interval
         # All the write delay needs, in one attribute (see _Delay).
@@ -163,7 +164,9 @@ class Connection:
         self._reader_done = False
         self._abort_at: float | None = None
         now = monotonic()
-        self._last_received = now
+        # When the client last showed it is there: it sent something, or
+        # took bytes we were waiting to write.
+        self._last_heard = now
         self._next_ping = now + ping_interval
         # simple-websocket counts characters; _handle_input counts bytes.
         ws.max_message_size = max_message_size
@@ -371,7 +374,7 @@ class Connection:
                     self._answer_client_close(on_clean_close)
                     self._flush()
                     break
-                if now - self._last_received > 2 * self._ping_interval:
+                if now - self._last_heard > 2 * self._ping_interval:
                     self._broken = True
                     # A close queued before (4008, say) keeps its reason.
                     self.close_reason = self.close_reason or "no answer to pings"
@@ -432,9 +435,10 @@ class Connection:
 
     def _give_up_at(self) -> float:
         """When a client that neither answers nor reads is dropped: twice
-        the ping interval after it last sent anything, or once the close
-        timeout has passed."""
-        deadline = self._last_received + 2 * self._ping_interval
+        the ping interval after it was last heard, or once the close
+        timeout has passed. (No pings go out while a long write is under
+        way: a client that reads on is heard by what it takes.)"""
+        deadline = self._last_heard + 2 * self._ping_interval
         if self._abort_at is not None:
             deadline = min(deadline, self._abort_at)
         return deadline
@@ -493,6 +497,7 @@ class Connection:
         while view:
             try:
                 view = view[self._sock.send(view) :]
+                self._last_heard = monotonic()
             except TimeoutError:
                 # TLS must be given the same bytes again: the view has not moved.
                 if monotonic() >= self._give_up_at() or self._reader_done:
@@ -511,6 +516,7 @@ class Connection:
             if now >= deadline or self._reader_done:
                 return False
             if poller.poll(min(deadline - now, _POLL_SLICE) * 1000):
+                self._last_heard = monotonic()  # the client took some
                 return True
 
     def _finish(self) -> None:
@@ -630,7 +636,7 @@ class Connection:
                 # _finish), raises this rather than OSError, the end
                 # simple-websocket expects.
                 return b""
-        self._last_received = monotonic()
+        self._last_heard = monotonic()
         return data
 
     def _input_full(self, buffer: list[str | bytes]) -> bool:
@@ -705,6 +711,42 @@ class _Delay:
         self.lock = threading.Lock()
         #: Bytes at which a window ends early.
         self.window_size = min(WINDOW_SIZE, max_backlog // 2)
+
+
+class TakingTurns:
+    """A TLS socket whose reads and writes never overlap.
+
+    OpenSSL does not let two threads use one connection at once, and a read
+    can write (it answers a TLS 1.3 key update): simple-websocket's reader
+    reading while the connection's thread wrote corrupted the stream, and
+    crashed the process now and then. A read waits for data without the
+    turn, so that writes go on meanwhile; the socket's timeout bounds how
+    long either holds it.
+    """
+
+    def __init__(self, sock: t.Any) -> None:
+        self._sock = sock
+        self._turn = threading.Lock()
+        self._readable = select.poll()  # cooperative under gevent
+        self._readable.register(sock.fileno(), select.POLLIN)
+
+    def recv(self, size: int) -> bytes:
+        if not self._sock.pending() and not self._readable.poll(
+            self._sock.gettimeout() * 1000
+        ):
+            raise TimeoutError("The read operation timed out")
+        with self._turn:
+            data: bytes = self._sock.recv(size)
+            return data
+
+    def send(self, data: bytes | memoryview) -> int:
+        with self._turn:
+            sent: int = self._sock.send(data)
+            return sent
+
+    def __getattr__(self, name: str) -> t.Any:
+        # fileno, shutdown, close, and _sslobj, by which it is known as TLS.
+        return getattr(self._sock, name)
 
 
 class SocketProxy:

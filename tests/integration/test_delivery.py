@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import socket as socket_module
 import threading
+import time
 
 import pytest
 
+from flask_realtime import frames
 from flask_realtime.signals import socket_disconnected
 
 from ..conftest import create_app
@@ -114,6 +117,43 @@ def test_a_peer_that_stops_answering_pings_is_dropped():
         assert codes == [1006]
         silent.close()
     finally:
+        server.stop()
+
+
+def test_a_client_that_reads_slowly_but_steadily_is_not_dropped_mid_push():
+    # No pings go out while the connection's thread writes a long backlog:
+    # what the client takes shows it is there. It was dropped after twice
+    # the ping interval, in the middle of a frame.
+    app = create_app(REALTIME_PING_INTERVAL=0.25, REALTIME_MAX_BACKLOG=8 << 20)
+    realtime = app.extensions["test_realtime"]
+    server = LiveServer(app)
+    try:
+        browser = Browser(server.url)
+        slow = browser.open("/?channel=news").connect(
+            sockopt=((socket_module.SOL_SOCKET, socket_module.SO_RCVBUF, 16384),)
+        )
+        slow.request("ping")
+        # A small send buffer on the server's side, as over a slow network:
+        # the connection's thread, not the kernel, holds what waits.
+        (connection,) = realtime._states[app]._live
+        connection._sock.setsockopt(
+            socket_module.SOL_SOCKET, socket_module.SO_SNDBUF, 16384
+        )
+        big = [f"{n}" + "x" * 1_000_000 for n in range(2)]
+        for text in big:
+            realtime.push(text, "news")
+        raw, texts = b"", []
+        slow.ws.sock.settimeout(10)
+        while len(texts) < len(big):
+            chunk = slow.ws.sock.recv(16384)
+            assert chunk, f"dropped after {len(raw)} bytes"
+            raw += chunk
+            found = frames.split(raw)
+            texts = [f for opcode, f in found if opcode == 0x1]
+            time.sleep(0.02)  # about 800 KB/s
+        assert [json.loads(frames.unframe(f)[1])["payload"] for f in texts] == big
+    finally:
+        browser.close_all()
         server.stop()
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import socket
 import threading
+import time
 import typing as t
 from types import SimpleNamespace
 
@@ -12,6 +13,7 @@ import pytest
 
 from flask_realtime import frames
 from flask_realtime.connection import Connection
+from flask_realtime.connection import TakingTurns
 
 
 def test_a_client_that_pings_and_never_reads_has_at_most_one_pong_waiting():
@@ -438,3 +440,57 @@ def test_the_rest_of_a_frame_begun_counts_against_the_backlog(socket_pair):
     assert 0 < connection.backlog_size < 300_000 and connection.close_code is None
     connection.send_frame(pushes(1)[0])
     assert connection.close_code == 4008
+
+
+class RecordingTLS:
+    """Stands for a TLS socket: counts reads and writes that overlap."""
+
+    def __init__(self, fileno: int) -> None:
+        self._fileno = fileno
+        self.inside = 0
+        self.overlaps = 0
+
+    def fileno(self) -> int:
+        return self._fileno
+
+    def pending(self) -> int:
+        return 0
+
+    def gettimeout(self) -> float:
+        return 0.05
+
+    def _use(self) -> None:
+        self.inside += 1
+        self.overlaps += self.inside > 1
+        time.sleep(0.01)  # inside OpenSSL, with the GIL released
+        self.inside -= 1
+
+    def recv(self, size: int) -> bytes:
+        self._use()
+        return b"x"
+
+    def send(self, data: bytes) -> int:
+        self._use()
+        return len(data)
+
+
+def test_a_tls_socket_is_never_read_and_written_at_once(socket_pair):
+    # OpenSSL forbids it, and a TLS 1.3 key update makes a read write.
+    server_end, client_end = socket_pair
+    client_end.sendall(b"data to read")
+    tls = RecordingTLS(server_end.fileno())
+    turns = TakingTurns(tls)
+    reader = threading.Thread(target=lambda: [turns.recv(1) for _ in range(20)])
+    reader.start()
+    for _ in range(20):
+        turns.send(b"frame")
+    reader.join(10)
+    assert tls.overlaps == 0
+
+
+def test_a_tls_read_waits_for_data_without_the_turn(socket_pair):
+    server_end, client_end = socket_pair
+    turns = TakingTurns(RecordingTLS(server_end.fileno()))
+    with pytest.raises(TimeoutError):
+        turns.recv(1)  # nothing came within the socket's timeout
+    assert turns.send(b"frame") == 5
