@@ -14,6 +14,7 @@ from flask import render_template_string
 from flask import request
 
 from flask_realtime import Realtime
+from flask_realtime.signals import socket_disconnected
 
 from .support import Browser
 from .support import LiveServer
@@ -115,6 +116,19 @@ def app() -> Flask:
 @pytest.fixture
 def realtime(app: Flask) -> Realtime:
     return t.cast(Realtime, app.extensions["test_realtime"])
+
+
+@pytest.fixture
+def disconnects(app: Flask) -> t.Iterator[dict[str, int]]:
+    """The close code of each connection id that disconnects, as the
+    ``socket_disconnected`` signal tells it."""
+    codes: dict[str, int] = {}
+
+    def record(sender: Flask, connection_id: str, code: int, clean: bool) -> None:
+        codes[connection_id] = code
+
+    with socket_disconnected.connected_to(record, app):
+        yield codes
 
 
 @pytest.fixture

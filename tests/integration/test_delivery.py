@@ -18,18 +18,6 @@ from ..support import Closed
 from ..support import LiveServer
 from ..support import wait_for
 
-
-@pytest.fixture
-def disconnects(app):
-    codes: dict[str, int] = {}
-
-    def record(sender, connection_id, code, clean):
-        codes[connection_id] = code
-
-    with socket_disconnected.connected_to(record, app):
-        yield codes
-
-
 BACKLOG = 256 * 1024
 PADDING = "x" * 10_000
 

@@ -46,17 +46,6 @@ def app():
     return create_delayed_app()
 
 
-@pytest.fixture
-def disconnects(app):
-    codes: dict[str, int] = {}
-
-    def record(sender, connection_id, code, clean):
-        codes[connection_id] = code
-
-    with socket_disconnected.connected_to(record, app):
-        yield codes
-
-
 def test_pushes_made_while_a_message_is_handled_go_out_with_its_reply(browser):
     # The socket's own thread runs the route, and under a write delay only
     # that thread writes: nothing goes out until the reply is ready, and

@@ -121,9 +121,15 @@ class PyWSGI(Gunicorn):
         ]
 
 
+def serve(worker: str, **options: t.Any) -> Gunicorn:
+    """The test app under gunicorn's ``worker``, or under gevent's own
+    WSGIServer for ``"pywsgi"``."""
+    return PyWSGI(**options) if worker == "pywsgi" else Gunicorn(worker, **options)
+
+
 @pytest.fixture(params=["gthread", "gevent", "pywsgi"])
 def gunicorn(request):
-    server = PyWSGI() if request.param == "pywsgi" else Gunicorn(request.param)
+    server = serve(request.param)
     yield server.url
     log = server.stop()
     assert "Traceback" not in log, log
@@ -230,11 +236,7 @@ def test_gevent_wsgiserver_needs_everything_a_socket_waits_on_patched(
 def test_a_server_that_speaks_tls_itself_sends_pushes_inside_tls(worker, certificate):
     # gevent's TLS socket holds the OS socket under it: frames written there
     # went out in clear, and the client's TLS layer failed.
-    server = (
-        PyWSGI(certificate=certificate)
-        if worker == "pywsgi"
-        else Gunicorn(worker, certificate=certificate)
-    )
+    server = serve(worker, certificate=certificate)
     browser = Browser(server.url)
     try:
         socket_ = browser.open("/?channel=chat").connect()
@@ -255,11 +257,7 @@ def test_over_tls_a_client_that_never_answers_our_close_is_dropped_quietly(
     # ValueError in a reader that still waits for the client's reply, which
     # simple-websocket lets through as a traceback. (Seen in an attacker's
     # runs; this test does not make the race happen every time.)
-    server = (
-        PyWSGI(certificate=certificate)
-        if worker == "pywsgi"
-        else Gunicorn(worker, certificate=certificate)
-    )
+    server = serve(worker, certificate=certificate)
     browser = Browser(server.url)
     try:
         socket_ = browser.open("/?channel=chat").connect()
@@ -326,7 +324,7 @@ def test_a_write_delay_delivers_bursts_in_order_and_answers_at_once(
         "env": {"TEST_REALTIME_WRITE_DELAY": "5"},
         "certificate": certificate if tls else None,
     }
-    server = PyWSGI(**options) if worker == "pywsgi" else Gunicorn(worker, **options)
+    server = serve(worker, **options)
     browsers = [Browser(server.url) for _ in range(3)]
     try:
         sockets = [b.open("/?channel=chat").connect() for b in browsers]
