@@ -224,9 +224,9 @@ class Connection:
                     self._backlog.append(frame[sent:])
                     self._partial = len(frame) - sent
                     self._backlog_size += self._partial
-                elif not self._broken:
+                elif not self._broken:  # else just wake the connection thread
                     self._enqueue(frame)
-            elif not self._broken:  # else just wake the connection thread
+            else:
                 self._enqueue(frame)
         self._wake.set()
 
