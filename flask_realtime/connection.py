@@ -196,16 +196,20 @@ class Connection:
         """Write an encoded frame now if the socket takes it, else queue it.
 
         Under a write delay, queue it, to be written with the frames that
-        follow it within the delay; unless it is as large as a window."""
+        follow it within the delay; unless the process was quiet before its
+        push (see :meth:`Flusher.waits
+        <flask_realtime.flusher.Flusher.waits>`), or it is as large as a
+        window. A frame written at once still goes after those waiting."""
         delay = self._delay
         if delay is not None:  # the one test the default path pays
-            if len(frame) < delay.window_size:
+            if len(frame) >= delay.window_size:
+                # It would gain nothing by waiting, and could overflow the
+                # backlog on its own: what waits goes first, then this frame
+                # as without a delay.
+                self.end_window()
+            elif delay.flusher.waits(frame):
                 self._send_later(frame, delay)
                 return
-            # It would gain nothing by waiting, and could overflow the
-            # backlog on its own: what waits goes first, then this frame as
-            # without a delay.
-            self.end_window()
         with self._lock:
             if self._closing or self._broken:
                 return

@@ -1,9 +1,11 @@
 """Ends the windows of ``REALTIME_WRITE_DELAY`` for every socket of an
 application in this process.
 
-Under a write delay a push only queues its frame. The first frame of a
-socket's window registers the socket here, and when the window ends this
-thread writes all that waited, in one write per socket
+Under a write delay a push that follows another within the delay only
+queues its frame (one that comes after a quiet moment is written at once,
+see :meth:`Flusher.waits`). The first frame of a socket's window registers
+the socket here, and when the window ends this thread writes all that
+waited, in one write per socket
 (:meth:`Connection.end_window <flask_realtime.connection.Connection.end_window>`).
 
 It is one thread (a greenlet under gevent) for all sockets, rather than each
@@ -44,6 +46,39 @@ class Flusher:
         # in: every window lasts the same.
         self._windows: deque[tuple[float, Connection]] = deque()
         self._thread: threading.Thread | None = None
+        # What waits() decided for the latest push, and when a frame last
+        # came; written by pushers without the lock (see waits).
+        self._deciding: bytes | None = None
+        self._waiting = False
+        self._last_frame_at = float("-inf")
+        # Whether this thread is writing windows that have ended.
+        self._ending = False
+
+    def waits(self, frame: bytes) -> bool:
+        """Whether ``frame`` waits for its socket's window, or is written at
+        once.
+
+        A push is written at once when this process was quiet before it: no
+        frame came within the delay, and no window is open or being written.
+        There is nothing to gather it with, and waiting would only add the
+        delay to its latency. The pushes that follow within the delay wait,
+        and go out together.
+
+        Each subscriber of a push is handed the same frame object, so the
+        first call for a frame decides for the whole push. Calls may race (a
+        socket's thread sends its reply here too); a race only decides a push,
+        or the rest of one, the other way, which costs time, never order: a
+        frame written at once goes after those waiting for its socket."""
+        now = monotonic()
+        if frame is not self._deciding:
+            self._deciding = frame
+            self._waiting = (
+                self._ending
+                or bool(self._windows)
+                or now - self._last_frame_at < self.delay
+            )
+        self._last_frame_at = now
+        return self._waiting
 
     def open(self, connection: Connection) -> None:
         """Have ``connection.end_window()`` called once ``delay`` has passed."""
@@ -57,12 +92,15 @@ class Flusher:
     def _run(self) -> None:
         try:
             while (ended := self._wait_for_windows()) is not None:
+                self._ending = True
                 for connection in ended:
                     try:
                         connection.end_window()
                     except Exception:  # one socket must not stop the others
                         logger.exception("Writing a socket's frames failed")
+                self._ending = False
         finally:
+            self._ending = False
             with self._lock:
                 self._thread = None
                 # Opened as the thread was ending, or it was ended by

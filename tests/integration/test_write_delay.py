@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import socket as socket_module
 import threading
+import time
 
 import pytest
 from flask import request
@@ -48,10 +49,10 @@ def app():
 
 def test_pushes_made_while_a_message_is_handled_go_out_with_its_reply(browser):
     # The socket's own thread runs the route, and under a write delay only
-    # that thread writes: nothing goes out until the reply is ready, and
-    # then everything at once, the reply last. (Whether frames written one
-    # by one would arrive in more reads depends on timing, see
-    # tests/servers for that.)
+    # that thread writes: nothing goes out until the reply is ready (but the
+    # first push, if it came after a quiet moment), and then everything at
+    # once, the reply last. (Whether frames written one by one would arrive
+    # in more reads depends on timing, see tests/servers for that.)
     socket = browser.open("/?channel=chat").connect()
     socket.request("ping")
     burst = 200
@@ -70,6 +71,29 @@ def test_pushes_made_while_a_message_is_handled_go_out_with_its_reply(browser):
     assert [m["payload"]["n"] for m in messages[:burst]] == list(range(burst))
     assert messages[-1]["id"] == "burst" and messages[-1]["status"] == 204
     assert reads <= burst // 10, reads
+
+
+def test_a_push_after_a_quiet_moment_goes_at_once_and_the_next_ones_wait():
+    # The longest delay: the pushes that follow the first still wait when
+    # the client has read it, however busy the machine.
+    app = create_delayed_app(REALTIME_WRITE_DELAY=1000)
+    realtime = app.extensions["test_realtime"]
+    server = LiveServer(app)
+    browser = Browser(server.url)
+    try:
+        socket = browser.open("/?channel=news").connect()
+        socket.request("ping")
+        time.sleep(1.2)  # quiet: no frame for longer than the delay
+        for n in range(20):
+            realtime.push({"n": n}, "news")
+        first, _ = socket.read_raw(1)
+        assert [m["payload"]["n"] for m in first] == [0]  # alone in its read
+        rest, reads = socket.read_raw(19)
+        assert [m["payload"]["n"] for m in rest] == list(range(1, 20))
+        assert reads <= 2, reads
+    finally:
+        browser.close_all()
+        server.stop()
 
 
 def test_every_push_arrives_in_order_to_every_subscriber():

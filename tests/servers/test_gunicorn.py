@@ -352,7 +352,8 @@ def test_a_write_delay_delivers_bursts_in_order_and_answers_at_once(
 def test_with_a_write_delay_a_burst_arrives_in_far_fewer_reads_than_pushes(worker):
     # gunicorn sets TCP_NODELAY, and the pushes come from the server's
     # process while this one reads: frames written one by one arrive in
-    # about as many reads. Under a 200 ms delay the burst is one write.
+    # about as many reads. Under a 200 ms delay the burst is two writes: the
+    # first push at once (the process was quiet), the others together.
     server = Gunicorn(worker, env={"TEST_REALTIME_WRITE_DELAY": "200"})
     browser = Browser(server.url)
     try:

@@ -66,13 +66,18 @@ class FakeWebSocket:
 
 class FakeFlusher:
     """Records the windows opened; a test ends them by calling
-    ``end_window()`` itself."""
+    ``end_window()`` itself. Every frame waits, unless a test says which
+    go at once."""
 
     def __init__(self) -> None:
         self.opened: list[Connection] = []
+        self.at_once: set[bytes] = set()
 
     def open(self, connection: Connection) -> None:
         self.opened.append(connection)
+
+    def waits(self, frame: bytes) -> bool:
+        return frame not in self.at_once
 
 
 class CountingSocket:
@@ -184,6 +189,24 @@ def test_a_burst_waits_for_the_window_and_goes_in_one_write(delayed):
     connection.send_frame(burst[0])
     assert delayed.flusher.opened == [connection, connection]
     assert len(delayed.sends) == 1 and not delayed.ws.event.is_set()
+
+
+def test_a_push_after_a_quiet_moment_is_written_at_once_after_what_waits(delayed):
+    connection = delayed.connection
+    lone, first, second = pushes(3)
+    delayed.flusher.at_once.update((lone, second))
+    connection.send_frame(lone)
+    assert delayed.sends == [lone] and delayed.flusher.opened == []
+    assert read_exactly(delayed.client_end, len(lone)) == lone
+    # Written at once while a frame waits in its window: the connection's
+    # thread writes both, in order, and the window finds nothing left.
+    connection.send_frame(first)
+    connection.send_frame(second)
+    assert delayed.ws.event.is_set() and len(delayed.sends) == 1
+    connection._flush()
+    connection.end_window()
+    assert delayed.thread_writes == [first + second]
+    assert read_exactly(delayed.client_end, len(first + second)) == first + second
 
 
 @pytest.mark.parametrize("urgent", ["our ping", "client's ping", "close"])

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 
+from flask_realtime import flusher as flusher_module
 from flask_realtime.flusher import Flusher
 
 from ..support import wait_for
@@ -77,3 +78,48 @@ def test_a_thread_that_cannot_start_is_tried_again_at_the_next_window(
     assert "Could not start" in caplog.text
     flusher.open(Window("b", ended))  # type: ignore[arg-type]
     wait_for(lambda: ended == ["a", "b"])
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_a_push_after_a_quiet_moment_goes_at_once_and_those_that_follow_wait(
+    monkeypatch,
+):
+    clock = Clock()
+    monkeypatch.setattr(flusher_module, "monotonic", clock)
+    flusher = Flusher(0.005)
+    first, second, third = b"first push", b"second push", b"third push"
+    # Every subscriber of a push gets the same frame: one decision for all,
+    # however long the push takes.
+    for _ in range(3):
+        assert not flusher.waits(first)
+        clock.now += 0.004
+    assert flusher.waits(second)  # within the delay of the last frame
+    clock.now += 0.004
+    assert flusher.waits(second)  # decided for the whole push
+    clock.now += 0.006
+    assert not flusher.waits(third)  # quiet for longer than the delay
+
+
+def test_a_push_waits_while_windows_are_open_or_being_written(monkeypatch):
+    # A pusher can stall longer than the delay (the GIL, a slow request);
+    # a push after that joins the windows still open rather than write.
+    clock = Clock()
+    monkeypatch.setattr(flusher_module, "monotonic", clock)
+    flusher = Flusher(0.005)
+    flusher._windows.append((clock.now + 1, Window("open", [])))  # type: ignore[arg-type]
+    clock.now += 1
+    assert flusher.waits(b"a push")
+    flusher._windows.clear()
+    flusher._ending = True
+    clock.now += 1
+    assert flusher.waits(b"another push")
+    flusher._ending = False
+    clock.now += 1
+    assert not flusher.waits(b"a third push")
