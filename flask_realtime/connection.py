@@ -192,16 +192,20 @@ class Connection:
 
     # Called from any thread.
 
-    def send_frame(self, frame: bytes) -> None:
+    def send_frame(self, frame: bytes, *, reply: bool = False) -> None:
         """Write an encoded frame now if the socket takes it, else queue it.
 
         Under a write delay, queue it, to be written with the frames that
         follow it within the delay; unless the process was quiet before its
         push (see :meth:`Flusher.waits
         <flask_realtime.flusher.Flusher.waits>`), or it is as large as a
-        window. A frame written at once still goes after those waiting."""
+        window. A frame written at once still goes after those waiting.
+
+        ``reply``: the answer to the client's message, which goes at once
+        under a write delay too, and is not a push: a client sending pings
+        must not make every push wait as if the process were busy."""
         delay = self._delay
-        if delay is not None:  # the one test the default path pays
+        if delay is not None and not reply:  # the one test the default path pays
             if len(frame) >= delay.window_size:
                 # It would gain nothing by waiting, and could overflow the
                 # backlog on its own: what waits goes first, then this frame

@@ -47,7 +47,7 @@ class Flusher:
         self._windows: deque[tuple[float, Connection]] = deque()
         self._thread: threading.Thread | None = None
         # What waits() decided for the latest push, and when a frame last
-        # came; written by pushers without the lock (see waits).
+        # came; pushes come one at a time, under the hub's lock.
         self._deciding: bytes | None = None
         self._waiting = False
         self._last_frame_at = float("-inf")
@@ -65,10 +65,11 @@ class Flusher:
         and go out together.
 
         Each subscriber of a push is handed the same frame object, so the
-        first call for a frame decides for the whole push. Calls may race (a
-        socket's thread sends its reply here too); a race only decides a push,
-        or the rest of one, the other way, which costs time, never order: a
-        frame written at once goes after those waiting for its socket."""
+        first call for a frame decides for the whole push. Frames come here
+        one push at a time, under the hub's lock; replies to clients'
+        messages never come here, so that a client cannot keep the process
+        looking busy. Either way a frame written at once goes after those
+        waiting for its socket: the decision costs time, never order."""
         now = monotonic()
         if frame is not self._deciding:
             self._deciding = frame

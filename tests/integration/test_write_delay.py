@@ -75,15 +75,25 @@ def test_pushes_made_while_a_message_is_handled_go_out_with_its_reply(browser):
 
 def test_a_push_after_a_quiet_moment_goes_at_once_and_the_next_ones_wait():
     # The longest delay: the pushes that follow the first still wait when
-    # the client has read it, however busy the machine.
+    # the client has read it, however busy the machine. Another client
+    # sends pings all along: replies are not pushes, the process is quiet.
     app = create_delayed_app(REALTIME_WRITE_DELAY=1000)
     realtime = app.extensions["test_realtime"]
     server = LiveServer(app)
-    browser = Browser(server.url)
+    browser, chatty_browser = Browser(server.url), Browser(server.url)
+    chatting = threading.Event()
     try:
         socket = browser.open("/?channel=news").connect()
         socket.request("ping")
-        time.sleep(1.2)  # quiet: no frame for longer than the delay
+        chatty = chatty_browser.open("/").connect()
+
+        def chat() -> None:
+            while not chatting.wait(0.1):
+                assert chatty.request("ping")["body"] == "pong"
+
+        chatter = threading.Thread(target=chat)
+        chatter.start()
+        time.sleep(1.2)  # quiet: no push for longer than the delay
         for n in range(20):
             realtime.push({"n": n}, "news")
         first, _ = socket.read_raw(1)
@@ -91,8 +101,12 @@ def test_a_push_after_a_quiet_moment_goes_at_once_and_the_next_ones_wait():
         rest, reads = socket.read_raw(19)
         assert [m["payload"]["n"] for m in rest] == list(range(1, 20))
         assert reads <= 2, reads
+        chatting.set()
+        chatter.join(10)
     finally:
+        chatting.set()
         browser.close_all()
+        chatty_browser.close_all()
         server.stop()
 
 

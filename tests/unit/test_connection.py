@@ -14,6 +14,7 @@ import pytest
 from flask_realtime import frames
 from flask_realtime.connection import Connection
 from flask_realtime.connection import TakingTurns
+from flask_realtime.flusher import Flusher
 
 
 def test_a_client_that_pings_and_never_reads_has_at_most_one_pong_waiting():
@@ -72,11 +73,13 @@ class FakeFlusher:
     def __init__(self) -> None:
         self.opened: list[Connection] = []
         self.at_once: set[bytes] = set()
+        self.asked: list[bytes] = []
 
     def open(self, connection: Connection) -> None:
         self.opened.append(connection)
 
     def waits(self, frame: bytes) -> bool:
+        self.asked.append(frame)
         return frame not in self.at_once
 
 
@@ -244,7 +247,8 @@ def test_a_reply_goes_out_at_once_with_the_pushes_before_it(delayed):
     ws.input_buffer.append('{"action":"ping","id":1}')
     ws.event.set()
     loop = threading.Thread(
-        target=connection.run, args=(lambda message: connection.send_frame(reply),)
+        target=connection.run,
+        args=(lambda message: connection.send_frame(reply, reply=True),),
     )
     loop.start()
     try:
@@ -255,6 +259,35 @@ def test_a_reply_goes_out_at_once_with_the_pushes_before_it(delayed):
         connection._reader_stopped()
         loop.join(10)
     assert not loop.is_alive()
+
+
+def test_a_reply_is_not_a_push_for_the_write_delay(delayed):
+    # Written at once, behind what waits; the delay is not asked about it.
+    connection, client_end = delayed.connection, delayed.client_end
+    reply = frames.text_frame(b'{"id":1,"body":"pong"}')
+    connection.send_frame(reply, reply=True)
+    assert delayed.sends == [reply]
+    assert read_exactly(client_end, len(reply)) == reply
+    (push,) = pushes(1)
+    connection.send_frame(push)
+    connection.send_frame(reply, reply=True)
+    assert delayed.flusher.asked == [push]
+    assert delayed.ws.event.is_set() and len(delayed.sends) == 1
+    connection._flush()
+    assert read_exactly(client_end, len(push + reply)) == push + reply
+
+
+def test_replies_do_not_make_the_next_push_wait(socket_pair):
+    # A client that sends pings all the time must not keep the process
+    # looking busy: a push after them still goes at once.
+    server_end, client_end = socket_pair
+    connection, _ = make_connection(server_end, flusher=Flusher(60.0))
+    reply = frames.text_frame(b'{"id":1,"body":"pong"}')
+    for _ in range(5):
+        connection.send_frame(reply, reply=True)
+    (push,) = pushes(1)
+    connection.send_frame(push)
+    assert read_exactly(client_end, 5 * len(reply) + len(push)) == reply * 5 + push
 
 
 def test_a_window_that_fills_is_written_by_the_pusher_without_waiting(delayed):
