@@ -12,13 +12,14 @@ the connection's own thread (the WSGI worker thread or greenlet flask-sock
 gives us) drains. A client that stops reading therefore never blocks a
 pusher: its backlog overflows and it is closed.
 
-With a write delay (``REALTIME_WRITE_DELAY``) a pusher only queues: a frame
-that finds the backlog empty opens a window, and when the window ends the
-application's :class:`~flask_realtime.flusher.Flusher` writes every frame of
-it in one write, without blocking, as a pusher would. A window that reaches
-64 KiB is written at once. Frames that someone waits for do not wait out the
-window: the connection's thread writes pongs, our pings, close frames and
-the replies to the client's messages at once, with what waits before them.
+With a write delay (``REALTIME_WRITE_DELAY``) a pusher only queues, unless
+the process was quiet before its push: a frame that finds the backlog empty
+opens a window, and when the window ends the application's
+:class:`~flask_realtime.flusher.Flusher` writes every frame of it in one
+write, without blocking, as a pusher would. A window that reaches 64 KiB is
+written at once. Frames that someone waits for do not wait out the window:
+pongs, our pings, close frames and the replies to the client's messages go
+at once, with what waits before them, as without a delay.
 """
 
 from __future__ import annotations
@@ -374,8 +375,6 @@ class Connection:
                 if self._broken:
                     break
                 self._handle_input(on_message)
-                if self._delay is not None:
-                    self._flush()  # replies do not wait for the write delay
                 now = monotonic()
                 if self._reader_done:
                     # The reader may have answered a close as it stopped.
