@@ -12,14 +12,13 @@ the connection's own thread (the WSGI worker thread or greenlet flask-sock
 gives us) drains. A client that stops reading therefore never blocks a
 pusher: its backlog overflows and it is closed.
 
-With a write delay (``REALTIME_WRITE_DELAY``) a pusher only queues, unless
-the process was quiet before its push: a frame that finds the backlog empty
-opens a window, and when the window ends the application's
-:class:`~flask_realtime.flusher.Flusher` writes every frame of it in one
-write, without blocking, as a pusher would. A window that reaches 64 KiB is
-written at once. Frames that someone waits for do not wait out the window:
-pongs, our pings, close frames and the replies to the client's messages go
-at once, with what waits before them, as without a delay.
+With a write delay (``REALTIME_WRITE_DELAY``) most pushes never reach a
+connection one by one: the application's
+:class:`~flask_realtime.flusher.Flusher` hands each socket the frames of a
+window in one piece, which takes the same path as one frame. Frames that
+someone waits for do not wait out the window: pongs, our pings, close frames
+and the replies to the client's messages go at once, after the pushes that
+wait for this socket, as without a delay.
 """
 
 from __future__ import annotations
@@ -46,11 +45,6 @@ if t.TYPE_CHECKING:
     from .ratelimit import RateLimiter
 
 _POLL_SLICE = 1.0
-
-#: Bytes of frames after which a window of the write delay ends early: one
-#: write per 64 KiB costs little beside copying them, and frames held longer
-#: would only fill the backlog.
-WINDOW_SIZE = 64 * 1024
 
 
 def _nonblocking_socket(sock: t.Any) -> _socket.socket | None:
@@ -85,9 +79,12 @@ class Connection:
     :param ping_interval: seconds between pings; a peer that sends nothing for
         twice as long is dropped.
     :param max_message_size: largest message the client may send, in bytes.
-    :param flusher: under a write delay, what ends this connection's
-        windows; None to write each frame at once.
+    :param flusher: under a write delay, what holds the pushes that wait
+        for this connection; None without a delay.
     """
+
+    #: The Flusher hands this connection whole windows (see send_frame).
+    takes_windows = True
 
     #: Seconds to wait for the client's close reply before dropping the TCP
     #: connection.
@@ -132,8 +129,7 @@ class Connection:
             self._sock = TakingTurns(proxy.sock)
         self._max_backlog = max_backlog
         self._ping_interval = ping_interval
-        # All the write delay needs, in one attribute (see _Delay).
-        self._delay = None if flusher is None else _Delay(flusher, max_backlog)
+        self._flusher = flusher
         self._lock = threading.Lock()
         # simple-websocket sets this event when a message arrives or its
         # reader stops; we set it when there is something to write.
@@ -157,8 +153,8 @@ class Connection:
         # The client's close frame, echoed by simple-websocket, until the
         # connection's thread writes it (see _answer_client_close).
         self._client_close: bytes | None = None
-        # Whether a write is under way outside the lock, by the connection's
-        # thread or of a window (end_window): nobody else writes meanwhile.
+        # Whether the connection's thread is writing outside the lock:
+        # nobody else writes meanwhile.
         self._writing = False
         self._closing = False
         self._broken = False
@@ -193,28 +189,17 @@ class Connection:
 
     # Called from any thread.
 
-    def send_frame(self, frame: bytes, *, reply: bool = False) -> None:
+    def send_frame(self, frame: bytes, *, window: bool = False) -> None:
         """Write an encoded frame now if the socket takes it, else queue it.
 
-        Under a write delay, queue it, to be written with the frames that
-        follow it within the delay; unless the process was quiet before its
-        push (see :meth:`Flusher.waits
-        <flask_realtime.flusher.Flusher.waits>`), or it is as large as a
-        window. A frame written at once still goes after those waiting.
-
-        ``reply``: the answer to the client's message, which goes at once
-        under a write delay too, and is not a push: a client sending pings
-        must not make every push wait as if the process were busy."""
-        delay = self._delay
-        if delay is not None and not reply:  # the one test the default path pays
-            if len(frame) >= delay.window_size:
-                # It would gain nothing by waiting, and could overflow the
-                # backlog on its own: what waits goes first, then this frame
-                # as without a delay.
-                self.end_window()
-            elif delay.flusher.waits(frame):
-                self._send_later(frame, delay)
-                return
+        Under a write delay, the pushes that wait for their window and are
+        for this socket go first: a frame never passes them. ``window``:
+        ``frame`` is a window's frames, which the
+        :class:`~flask_realtime.flusher.Flusher` hands out in order."""
+        flusher = self._flusher
+        # Without a delay, the one test this adds is the first.
+        if flusher is not None and not window and flusher.pending:
+            flusher.settle()
         with self._lock:
             if self._closing or self._broken:
                 return
@@ -240,7 +225,8 @@ class Connection:
         self._wake.set()
 
     def close(self, code: int, reason: str = "") -> None:
-        """Close with ``code`` after what is already queued has been written.
+        """Close with ``code`` after what is already queued has been written
+        (and, under a write delay, the pushes that wait for this socket).
 
         Asked while the connection's own thread handles a message (a logout
         route called over the socket ends its own session), the close waits
@@ -249,109 +235,12 @@ class Connection:
         if self._handling is not None and self._handling == threading.get_ident():
             self._close_after_reply = self._close_after_reply or (code, reason)
             return
+        flusher = self._flusher
+        if flusher is not None and flusher.pending:
+            flusher.settle()
         with self._lock:
             self._queue_close(code, reason)
         self._wake.set()
-
-    def end_window(self) -> None:
-        """Write what waits in the backlog in one write, without blocking:
-        when a window of the write delay ends (the
-        :class:`~flask_realtime.flusher.Flusher` calls this) or fills.
-
-        The connection's thread writes what the socket does not take."""
-        delay = self._delay
-        if delay is None:
-            return
-        # Writes of windows take turns, and the connection's thread waits
-        # for one under way (see _flush). One never blocks, so a pusher whose
-        # window filled waits little for the Flusher's; frames would pile up
-        # in the backlog while that write waits for the GIL.
-        with delay.lock:
-            with self._lock:
-                if self._writing or self._closing or self._broken:
-                    return  # the connection's thread writes, or has it all
-                if not self._backlog:
-                    return
-                raw = self._raw
-                if raw is None:  # TLS: the connection's thread does every write
-                    self._wake.set()
-                    return
-                chunks = list(self._backlog)
-                partial, self._partial = self._partial, 0
-                self._backlog.clear()
-                self._backlog_size = len(self._pong)  # it waits on
-                self._writing = True
-            # Outside the lock, as the connection's thread writes: a pusher
-            # that comes to this socket meanwhile queues without waiting.
-            data = b"".join(chunks)
-            try:
-                sent = raw.send(data, socket.MSG_DONTWAIT)
-            except BlockingIOError:
-                sent = 0
-            except OSError:
-                sent = -1
-            if sent == len(data):
-                # The lock is not needed to end a write: only a writer sets
-                # _writing, under the lock, and nobody writes meanwhile.
-                self._writing = False
-                return
-            with self._lock:
-                self._writing = False
-                if sent < 0:
-                    self._broken = True  # the connection thread ends it
-                else:
-                    self._put_back(chunks, sent, partial)
-        self._wake.set()
-
-    def _put_back(self, chunks: list[bytes], sent: int, partial: int) -> None:
-        """Put what a write of ``chunks`` left back at the head of the
-        backlog, ahead of what was queued meanwhile. ``partial``: whether
-        the first chunk was the rest of a frame already begun. The lock is
-        held."""
-        index = 0
-        while sent >= len(chunks[index]):  # it stopped before their end
-            sent -= len(chunks[index])
-            index += 1
-        rest = chunks[index:]
-        begun = sent or (index == 0 and partial)
-        if begun:
-            rest[0] = rest[0][sent:]
-        self._backlog.extendleft(reversed(rest))
-        self._partial = len(rest[0]) if begun else 0
-        self._backlog_size += sum(map(len, rest))
-
-    def _send_later(self, frame: bytes, delay: _Delay) -> None:
-        """:meth:`send_frame` under a write delay.
-
-        The frame waits, so that the pusher makes no system call: a push to
-        many sockets then takes little time, and each socket's window
-        gathers the pushes that follow. (A first frame written at once would
-        make the push as slow as without a delay, and at 1,000 sockets a
-        socket's next frame would come after its window had closed.)"""
-        # _enqueue, written out: this runs for every frame of every socket.
-        with self._lock:
-            if self._closing or self._broken:
-                return
-            size_before = self._backlog_size
-            size = size_before + len(frame)
-            overflowed = size_before and size > self._max_backlog
-            if overflowed:
-                self._overflow()
-            else:
-                opens_window = not self._backlog
-                self._backlog.append(frame)
-                self._backlog_size = size
-                # Checked as the window fills, not for each frame that joins
-                # a backlog the client is slow to take.
-                full = size_before < delay.window_size <= size
-        if overflowed:
-            self._wake.set()  # the close goes at once
-        elif full:
-            # Now: a fast burst must not wait until the backlog overflows,
-            # as it would under gevent, where a push loop never yields.
-            self.end_window()
-        elif opens_window:
-            delay.flusher.open(self)
 
     # Called from the connection's own thread.
 
@@ -451,29 +340,20 @@ class Connection:
         return deadline
 
     def _flush(self) -> None:
-        mine = False  # whether this thread set _writing
         while True:
             with self._lock:
-                window_under_way = self._writing and not mine
-                if not window_under_way:
-                    if not (self._pong or self._backlog) or self._broken:
-                        self._writing = False
-                        return
-                    # A pong goes between two frames, never inside one.
-                    head = self._backlog.popleft() if self._partial else b""
-                    data = head + self._pong + b"".join(self._backlog)
-                    self._pong = b""
-                    self._partial = 0
-                    self._backlog.clear()
-                    self._backlog_size = 0
-                    self._writing = mine = True
-            if window_under_way:
-                # A window's write never blocks: wait for it, then write what
-                # it left and what came meanwhile (a close, say) now, rather
-                # than count on a wake-up that may come after the end.
-                with t.cast(_Delay, self._delay).lock:
-                    pass
-            elif not self._write(data):
+                if not (self._pong or self._backlog) or self._broken:
+                    self._writing = False
+                    return
+                # A pong goes between two frames, never inside one.
+                head = self._backlog.popleft() if self._partial else b""
+                data = head + self._pong + b"".join(self._backlog)
+                self._pong = b""
+                self._partial = 0
+                self._backlog.clear()
+                self._backlog_size = 0
+                self._writing = True
+            if not self._write(data):
                 with self._lock:
                     self._broken = True
                     self._writing = False
@@ -698,26 +578,6 @@ class Connection:
     def _reader_stopped(self) -> None:
         self._reader_done = True
         self._wake.set()
-
-
-class _Delay:
-    """What a connection keeps under a write delay.
-
-    One attribute of :class:`Connection` holds it all: CPython 3.11 keeps at
-    most 29 attributes of an object inline, and past that every attribute
-    lookup gets slower, those of the push path too (by a quarter per frame,
-    measured with ``benchmarks/hub_deliver.py --connections``).
-    """
-
-    __slots__ = ("flusher", "lock", "window_size")
-
-    def __init__(self, flusher: Flusher, max_backlog: int) -> None:
-        self.flusher = flusher
-        #: Held around a window's write; the connection's thread takes it
-        #: only to wait for one to end.
-        self.lock = threading.Lock()
-        #: Bytes at which a window ends early.
-        self.window_size = min(WINDOW_SIZE, max_backlog // 2)
 
 
 class TakingTurns:

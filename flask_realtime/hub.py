@@ -6,6 +6,8 @@ import json
 import threading
 import typing as t
 
+from .flusher import Flusher
+from .flusher import WindowSubscriber
 from .history import gap_frame
 from .history import is_after
 from .history import Replay
@@ -30,6 +32,10 @@ class LocalHub:
     delivery never blocks: :meth:`Connection.send_frame` writes without
     waiting or queues.
 
+    Under a write delay (``flusher``), a push that waits is handed to the
+    :class:`~flask_realtime.flusher.Flusher` once, with the sockets it is
+    for, rather than to each socket.
+
     A connection that attaches may have missed messages. It is added
     *catching up*: live frames for it are held back while the backend reads
     the history, then :meth:`finish_catch_up` sends the replay, and after it
@@ -37,15 +43,20 @@ class LocalHub:
     gets what it missed in order, without duplicates, before anything new.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, flusher: Flusher | None = None) -> None:
         self._lock = threading.Lock()
+        self._flusher = flusher
         # Dicts rather than sets: they keep subscribers in the order they came.
         self._channels: dict[str, dict[Subscriber, None]] = {}
+        # Under a write delay, each channel's subscribers as the Flusher
+        # takes them: the same tuple for every push until they change, so
+        # that consecutive pushes to a channel share one join.
+        self._split: dict[str, _Split] = {}
         self._held: dict[Subscriber, list[tuple[str, str, bytes]]] = {}
-        # After a catch-up, the position each channel resumed from, until a
-        # newer frame passes: with Redis, frames of an earlier subscription
-        # may still be on their way, and must not arrive twice.
-        self._floors: dict[Subscriber, dict[str, str]] = {}
+        # After a catch-up, by channel, the position each connection resumed
+        # from, until a newer frame passes: with Redis, frames of an earlier
+        # subscription may still be on their way, and must not arrive twice.
+        self._floors: dict[str, dict[Subscriber, str]] = {}
         # Presence frames held back while a connection's presence states are
         # read (see hold_presence), and how many reads are under way.
         self._presence_held: dict[Subscriber, tuple[int, list[bytes]]] = {}
@@ -81,6 +92,7 @@ class LocalHub:
                     subscribers = self._channels[channel] = {}
                     opened.append(channel)
                 subscribers[connection] = None
+                self._split.pop(channel, None)
         return opened
 
     def remove(self, connection: Subscriber, channels: t.Iterable[str]) -> list[str]:
@@ -89,9 +101,14 @@ class LocalHub:
         emptied = []
         with self._lock:
             self._held.pop(connection, None)
-            self._floors.pop(connection, None)
             self._presence_held.pop(connection, None)
             for channel in channels:
+                floors = self._floors.get(channel)
+                if floors is not None:
+                    floors.pop(connection, None)
+                    if not floors:
+                        del self._floors[channel]
+                self._split.pop(channel, None)
                 subscribers = self._channels.get(channel)
                 if subscribers is not None:
                     subscribers.pop(connection, None)
@@ -113,43 +130,79 @@ class LocalHub:
             subscribers = self._channels.get(channel)
             if not subscribers:
                 return
-            if excluded:  # rare: the everyday push pays this one test
-                subscribers = {
-                    c: None for c in subscribers if c.connection_id not in excluded
-                }
-            held, floors = self._held, self._floors
-            # Counted once, not per subscriber; the rare frames held back or
-            # skipped are taken off.
-            delivered = len(subscribers)
-            for connection in subscribers:
-                if held and connection in held:
-                    held[connection].append((channel, position, frame))
-                    delivered -= 1
-                elif (
-                    floors
-                    and connection in floors
-                    and self._stale(floors, connection, channel, position)
-                ):
-                    delivered -= 1
-                else:
-                    connection.send_frame(frame)
-            self.delivered += delivered
+            receivers = self._receivers(channel, position, frame, subscribers, excluded)
+            # Counted once, not per subscriber.
+            self.delivered += len(receivers)
+            flusher = self._flusher
+            if flusher is not None and flusher.waits():
+                self._deliver_later(flusher, channel, frame, receivers)
+                return
+            for connection in receivers:
+                connection.send_frame(frame)
+            if flusher is not None:
+                flusher.written()
+
+    def _receivers(
+        self,
+        channel: str,
+        position: str,
+        frame: bytes,
+        subscribers: dict[Subscriber, None],
+        excluded: Excluded,
+    ) -> t.Collection[Subscriber]:
+        """The subscribers that get ``frame`` now: all but those excluded,
+        those catching up (who hold it), and those who have it already."""
+        held, floors = self._held, self._floors.get(channel)
+        if not (excluded or held or floors):  # the everyday push pays this test
+            return subscribers
+        receivers = []
+        for connection in subscribers:
+            if excluded and connection.connection_id in excluded:
+                continue
+            if held and connection in held:
+                held[connection].append((channel, position, frame))
+            elif not (floors and self._stale(floors, connection, channel, position)):
+                receivers.append(connection)
+        return receivers
+
+    def _deliver_later(
+        self,
+        flusher: Flusher,
+        channel: str,
+        frame: bytes,
+        receivers: t.Collection[Subscriber],
+    ) -> None:
+        """Under a write delay: sockets get the frame when the window ends;
+        ``realtime.listen()`` functions, which have their own queue, now."""
+        if receivers is self._channels[channel]:  # everyone: split once
+            split = self._split.get(channel)
+            if split is None:
+                split = self._split[channel] = _split(receivers)
+        else:
+            split = _split(receivers)
+        sockets, others = split
+        if sockets:
+            flusher.add(frame, sockets)
+        for other in others:
+            other.send_frame(frame)
 
     def _stale(
         self,
-        floors: dict[Subscriber, dict[str, str]],
+        floors: dict[Subscriber, str],
         connection: Subscriber,
         channel: str,
         position: str,
     ) -> bool:
-        floor = floors[connection].get(channel)
+        """Whether ``connection`` had this frame in its replay already; the
+        first newer frame ends its floor."""
+        floor = floors.get(connection)
         if floor is None:
             return False
         if not is_after(position, floor):
             return True
-        del floors[connection][channel]
-        if not floors[connection]:
-            del floors[connection]
+        del floors[connection]
+        if not floors:
+            del self._floors[channel]
         return False
 
     def finish_catch_up(
@@ -175,7 +228,8 @@ class LocalHub:
                     floors[channel] = position
                     connection.send_frame(frame)
                     self.delivered += 1
-            self._floors[connection] = floors
+            for channel, position in floors.items():
+                self._floors.setdefault(channel, {})[connection] = position
 
     def deliver_presence(self, channel: str, frame: bytes) -> None:
         """Hand a presence frame to every local socket of ``channel``, in the
@@ -225,3 +279,18 @@ class LocalHub:
         """How many channels have a local subscriber (for tests and stats)."""
         with self._lock:
             return len(self._channels)
+
+
+#: A channel's subscribers under a write delay: the sockets, which the
+#: Flusher writes to, and the rest (``realtime.listen()`` functions).
+_Split = tuple[tuple[WindowSubscriber, ...], tuple[Subscriber, ...]]
+
+
+def _split(subscribers: t.Iterable[Subscriber]) -> _Split:
+    sockets: list[t.Any] = []
+    others: list[Subscriber] = []
+    for subscriber in subscribers:
+        (sockets if getattr(subscriber, "takes_windows", False) else others).append(
+            subscriber
+        )
+    return tuple(sockets), tuple(others)

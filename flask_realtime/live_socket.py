@@ -63,7 +63,7 @@ _UPGRADE_ONLY = frozenset(
 class Writer(t.Protocol):
     """Where replies go: a :class:`~flask_realtime.connection.Connection`."""
 
-    def send_frame(self, frame: bytes, *, reply: bool = False) -> None: ...
+    def send_frame(self, frame: bytes) -> None: ...
 
     def close(self, code: int, reason: str = "") -> None: ...
 
@@ -115,7 +115,7 @@ class LiveSocket:
             reply = self._dispatch(decode(data))
         except MessageError as e:
             reply = e.reply()
-        self.writer.send_frame(frames.text_frame(reply), reply=True)
+        self.writer.send_frame(frames.text_frame(reply))
 
     def _dispatch(self, message: dict[str, t.Any]) -> bytes:
         request_id = message.get("id")

@@ -38,14 +38,18 @@ class AppState:
         self.settings = settings
         #: The actions clients may send, shared by every app of an extension.
         self.handlers = handlers
-        self.backend = create_backend(settings)
+        #: Holds the pushes of REALTIME_WRITE_DELAY; None without a delay.
+        self.flusher = (
+            Flusher(settings.write_delay, settings.max_backlog)
+            if settings.write_delay
+            else None
+        )
+        self.backend = create_backend(settings, self.flusher)
         #: Each connection id's message bucket, kept across reconnects.
         self.rate_limits = RateLimits(settings.message_rate, settings.message_burst)
         self.stats = Stats()
         #: Runs the functions of realtime.listen(), off the delivery path.
         self.listen_dispatcher = Dispatcher()
-        #: Ends the windows of REALTIME_WRITE_DELAY; None without a delay.
-        self.flusher = Flusher(settings.write_delay) if settings.write_delay else None
         #: Whether this process is draining: new sockets are closed at once.
         self.draining = False
         self._live: set[Connection] = set()

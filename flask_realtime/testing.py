@@ -43,7 +43,7 @@ class _TestConnection:
         self.replies: list[dict[str, t.Any]] = []
         self.close_code: int | None = None
 
-    def send_frame(self, frame: bytes, *, reply: bool = False) -> None:
+    def send_frame(self, frame: bytes) -> None:
         message = json.loads(frames.unframe(frame)[1])
         # Positions serve replays after reconnects; tests compare the rest.
         message.pop("position", None)

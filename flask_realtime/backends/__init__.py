@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from ..errors import ConfigurationError
+from ..flusher import Flusher
 from ..settings import Settings
 from .base import Backend
 from .urls import without_password
 
 
-def create_backend(settings: Settings) -> Backend:
-    """Build the backend ``REALTIME_BACKEND`` names, importing it lazily."""
+def create_backend(settings: Settings, flusher: Flusher | None = None) -> Backend:
+    """Build the backend ``REALTIME_BACKEND`` names, importing it lazily.
+    ``flusher``: what holds the pushes of ``REALTIME_WRITE_DELAY``."""
     # Not urlsplit: it refuses some URLs (a bracket left open) with an
     # error that would show the password; RedisBackend reports them.
     scheme = settings.backend.partition("://")[0].lower()
@@ -22,6 +24,7 @@ def create_backend(settings: Settings) -> Backend:
             history_size=settings.history_size,
             history_ttl=settings.history_ttl,
             max_channels=settings.max_channels,
+            flusher=flusher,
         )
     if scheme in ("redis", "rediss", "unix", "redis+sentinel", "redis+cluster"):
         try:
@@ -38,6 +41,7 @@ def create_backend(settings: Settings) -> Backend:
             history_size=settings.history_size,
             history_ttl=settings.history_ttl,
             max_channels=settings.max_channels,
+            flusher=flusher,
         )
     raise ConfigurationError(
         f"REALTIME_BACKEND {without_password(settings.backend)!r} names an"

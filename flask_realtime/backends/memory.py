@@ -30,6 +30,7 @@ from .base import replay_plan
 
 if t.TYPE_CHECKING:
     from ..connection import Connection
+    from ..flusher import Flusher
     from ..instance_listeners import InstanceListener
 
 logger = logging.getLogger("flask_realtime")
@@ -81,8 +82,9 @@ class MemoryBackend(Backend):
         history_size: int = 100,
         history_ttl: float = 300,
         max_channels: int = 100,
+        flusher: Flusher | None = None,
     ) -> None:
-        self.hub = LocalHub()
+        self.hub = LocalHub(flusher)
         self._max_channels = max_channels
         self._connect_timeout = connect_timeout
         self._disconnect_grace = disconnect_grace

@@ -236,6 +236,10 @@ def test_a_client_that_never_reads_is_closed_as_a_slow_consumer_and_recovers(
             reading.start()
             for n in range(pushes):
                 realtime.push({"n": n, "padding": padding}, "news")
+                # The reader, in this process, keeps up: a few pushes behind
+                # at most, less than its backlog holds. (A pusher that does
+                # not wait outruns it, and it is rightly closed too.)
+                wait_for(lambda n=n: len(got_all) >= n - 2)
             reading.join(120)
             assert got_all == list(range(pushes))
             wait_for(lambda: 4008 in codes)

@@ -6,7 +6,6 @@ from __future__ import annotations
 import socket
 import threading
 import time
-import typing as t
 from types import SimpleNamespace
 
 import pytest
@@ -65,24 +64,6 @@ class FakeWebSocket:
         self.thread.start()
 
 
-class FakeFlusher:
-    """Records the windows opened; a test ends them by calling
-    ``end_window()`` itself. Every frame waits, unless a test says which
-    go at once."""
-
-    def __init__(self) -> None:
-        self.opened: list[Connection] = []
-        self.at_once: set[bytes] = set()
-        self.asked: list[bytes] = []
-
-    def open(self, connection: Connection) -> None:
-        self.opened.append(connection)
-
-    def waits(self, frame: bytes) -> bool:
-        self.asked.append(frame)
-        return frame not in self.at_once
-
-
 class CountingSocket:
     """The connection's OS socket, counting the writes made to it."""
 
@@ -128,9 +109,10 @@ def make_connection(server_end, **options):
 def delayed(socket_pair):
     """A Connection under a write delay on a real socket pair, with what it
     writes counted: every write to the socket in ``sends``, those of the
-    connection's own thread also in ``thread_writes``."""
+    connection's own thread also in ``thread_writes``. No window ends by
+    itself: a test settles it, or the connection does."""
     server_end, client_end = socket_pair
-    flusher = FakeFlusher()
+    flusher = Flusher(60.0, 100_000)
     connection, ws = make_connection(server_end, flusher=flusher)
     counting = connection._raw = CountingSocket(server_end)  # type: ignore[assignment]
     thread_writes: list[bytes] = []
@@ -140,15 +122,22 @@ def delayed(socket_pair):
         thread_writes.append(data)
         return write(data)
 
+    def wait(*frames: bytes) -> None:
+        """Push frames that wait for the window, as the hub does."""
+        for frame in frames:
+            flusher.add(frame, (connection,))
+
     connection._write = counted_write  # type: ignore[method-assign]
-    return SimpleNamespace(
+    yield SimpleNamespace(
         connection=connection,
         ws=ws,
         client_end=client_end,
         flusher=flusher,
+        wait=wait,
         sends=counting.sends,
         thread_writes=thread_writes,
     )
+    flusher.settle()
 
 
 def pushes(count: int) -> list[bytes]:
@@ -175,80 +164,77 @@ def read_exactly(client_end: socket.socket, size: int) -> bytes:
     return data
 
 
-def test_a_burst_waits_for_the_window_and_goes_in_one_write(delayed):
+def test_a_window_reaches_the_socket_in_one_write_by_the_pusher_s_path(delayed):
     connection = delayed.connection
     burst = pushes(150)
-    for frame in burst:
-        connection.send_frame(frame)
-    # Pushers wrote nothing, and did not wake the connection's thread; the
-    # first frame opened a window.
+    delayed.wait(*burst)
+    # Nothing written, and the connection's thread not woken.
     assert nothing_to_read(delayed.client_end)
-    assert delayed.flusher.opened == [connection]
     assert not delayed.ws.event.is_set()
-    connection.end_window()
+    delayed.flusher.settle()
     assert delayed.sends == [b"".join(burst)] and delayed.thread_writes == []
     assert read_exactly(delayed.client_end, len(delayed.sends[0])) == b"".join(burst)
-    # The next frame opens the next window.
-    connection.send_frame(burst[0])
-    assert delayed.flusher.opened == [connection, connection]
-    assert len(delayed.sends) == 1 and not delayed.ws.event.is_set()
+    assert connection.backlog_size == 0 and not delayed.ws.event.is_set()
 
 
-def test_a_push_after_a_quiet_moment_is_written_at_once_after_what_waits(delayed):
+def test_a_frame_written_at_once_goes_after_the_pushes_waiting_for_its_socket(
+    delayed,
+):
+    # A reply, a replay, a presence change: whatever is not handed out by
+    # the window settles it first.
     connection = delayed.connection
-    lone, first, second = pushes(3)
-    delayed.flusher.at_once.update((lone, second))
-    connection.send_frame(lone)
-    assert delayed.sends == [lone] and delayed.flusher.opened == []
-    assert read_exactly(delayed.client_end, len(lone)) == lone
-    # Written at once while a frame waits in its window: the connection's
-    # thread writes both, in order, and the window finds nothing left.
-    connection.send_frame(first)
-    connection.send_frame(second)
-    assert delayed.ws.event.is_set() and len(delayed.sends) == 1
-    connection._flush()
-    connection.end_window()
-    assert delayed.thread_writes == [first + second]
-    assert read_exactly(delayed.client_end, len(first + second)) == first + second
+    first, second = pushes(2)
+    reply = frames.text_frame(b'{"id":1,"body":"pong"}')
+    delayed.wait(first, second)
+    connection.send_frame(reply)
+    assert not delayed.flusher.pending
+    assert delayed.sends == [first + second, reply]
+    expected = first + second + reply
+    assert read_exactly(delayed.client_end, len(expected)) == expected
 
 
-@pytest.mark.parametrize("urgent", ["our ping", "client's ping", "close"])
-def test_control_frames_and_closes_do_not_wait_for_the_window(delayed, urgent):
+def test_a_close_comes_after_the_pushes_waiting_before_it(delayed):
     connection = delayed.connection
     burst = pushes(3)
-    for frame in burst:
-        connection.send_frame(frame)
-    if urgent == "our ping":
-        connection._write_control(frames.ping_frame())
-        expected = [*burst, frames.ping_frame()]
-    elif urgent == "client's ping":
-        pong = bytes([0x8A, 1]) + b"p"
-        connection._reader_send(pong)
-        expected = [pong, *burst]  # a pong goes first, as without a delay
+    delayed.wait(*burst)
+    connection.close(4003, "session ended")
+    connection._flush()
+    expected = b"".join([*burst, frames.close_frame(4003, "session ended")])
+    assert read_exactly(delayed.client_end, len(expected)) == expected
+
+
+@pytest.mark.parametrize("control", ["our ping", "client's ping"])
+def test_control_frames_do_not_wait_for_the_window(delayed, control):
+    # They go between two messages, never inside one; whether before or
+    # after the pushes that wait does not matter to the client.
+    connection = delayed.connection
+    burst = pushes(3)
+    delayed.wait(*burst)
+    if control == "our ping":
+        frame = frames.ping_frame()
+        connection._write_control(frame)
     else:
-        connection.close(4003, "session ended")
-        expected = [*burst, frames.close_frame(4003, "session ended")]
-    # The connection's thread wakes, and writes all that waits, in order.
+        frame = bytes([0x8A, 1]) + b"p"
+        connection._reader_send(frame)
     assert delayed.ws.event.is_set()
     connection._flush()
-    assert delayed.thread_writes == [b"".join(expected)]
-    # The window's end finds nothing left to write.
-    connection.end_window()
-    assert delayed.sends == delayed.thread_writes
+    assert delayed.thread_writes == [frame]
+    assert read_exactly(delayed.client_end, len(frame)) == frame
+    delayed.flusher.settle()
+    assert read_exactly(delayed.client_end, 3 * len(burst[0])) == b"".join(burst)
 
 
 def test_a_reply_goes_out_at_once_with_the_pushes_before_it(delayed):
-    # The connection's own loop, with a Flusher that never ends a window.
+    # The connection's own loop, with a window that never ends by itself.
     connection, ws, client_end = delayed.connection, delayed.ws, delayed.client_end
     burst = pushes(3)
-    for frame in burst:
-        connection.send_frame(frame)
+    delayed.wait(*burst)
     reply = frames.text_frame(b'{"id":1,"body":"pong"}')
     ws.input_buffer.append('{"action":"ping","id":1}')
     ws.event.set()
     loop = threading.Thread(
         target=connection.run,
-        args=(lambda message: connection.send_frame(reply, reply=True),),
+        args=(lambda message: connection.send_frame(reply),),
     )
     loop.start()
     try:
@@ -261,51 +247,6 @@ def test_a_reply_goes_out_at_once_with_the_pushes_before_it(delayed):
     assert not loop.is_alive()
 
 
-def test_a_reply_is_not_a_push_for_the_write_delay(delayed):
-    # Written at once, behind what waits; the delay is not asked about it.
-    connection, client_end = delayed.connection, delayed.client_end
-    reply = frames.text_frame(b'{"id":1,"body":"pong"}')
-    connection.send_frame(reply, reply=True)
-    assert delayed.sends == [reply]
-    assert read_exactly(client_end, len(reply)) == reply
-    (push,) = pushes(1)
-    connection.send_frame(push)
-    connection.send_frame(reply, reply=True)
-    assert delayed.flusher.asked == [push]
-    assert delayed.ws.event.is_set() and len(delayed.sends) == 1
-    connection._flush()
-    assert read_exactly(client_end, len(push + reply)) == push + reply
-
-
-def test_replies_do_not_make_the_next_push_wait(socket_pair):
-    # A client that sends pings all the time must not keep the process
-    # looking busy: a push after them still goes at once.
-    server_end, client_end = socket_pair
-    connection, _ = make_connection(server_end, flusher=Flusher(60.0))
-    reply = frames.text_frame(b'{"id":1,"body":"pong"}')
-    for _ in range(5):
-        connection.send_frame(reply, reply=True)
-    (push,) = pushes(1)
-    connection.send_frame(push)
-    assert read_exactly(client_end, 5 * len(reply) + len(push)) == reply * 5 + push
-
-
-def test_a_window_that_fills_is_written_by_the_pusher_without_waiting(delayed):
-    # 64 KiB, or half the backlog if that is less: here 50,000 bytes.
-    connection = delayed.connection
-    frame = frames.text_frame(b"x" * 9_996)
-    assert len(frame) == 10_000
-    for _ in range(4):
-        connection.send_frame(frame)
-    assert nothing_to_read(delayed.client_end)
-    connection.send_frame(frame)
-    assert delayed.sends == [frame * 5]
-    assert read_exactly(delayed.client_end, 50_000) == frame * 5
-    assert connection.backlog_size == 0 and not delayed.ws.event.is_set()
-    connection.end_window()  # the window's end finds nothing left
-    assert len(delayed.sends) == 1
-
-
 def test_a_client_that_reads_nothing_is_closed_as_a_slow_consumer(delayed):
     connection = delayed.connection
     written: list[bytes] = []
@@ -314,8 +255,8 @@ def test_a_client_that_reads_nothing_is_closed_as_a_slow_consumer(delayed):
     with pytest.raises(BlockingIOError):
         while True:
             connection._raw.send(b"x" * 65536, socket.MSG_DONTWAIT)  # type: ignore[union-attr]
-    for _ in range(20):  # 200,000 bytes, twice the backlog
-        connection.send_frame(frames.text_frame(b"x" * 9_996))
+    # 200,000 bytes, twice the backlog; each 50,000 fill a window.
+    delayed.wait(*[frames.text_frame(b"x" * 9_996)] * 20)
     assert connection.close_code == 4008 and delayed.ws.event.is_set()
     connection._flush()
     # The backlog is dropped, as without a delay; the close goes out alone.
@@ -360,14 +301,20 @@ def test_the_rest_of_a_frame_the_socket_took_part_of_goes_before_anything(
     # inside that frame, nor drop its rest.
     server_end, client_end = socket_pair
     server_end.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4096)
-    connection, ws = make_connection(
-        server_end, flusher=FakeFlusher() if delay else None
-    )
+    flusher = Flusher(60.0, 100_000) if delay else None
+    connection, ws = make_connection(server_end, flusher=flusher)
+
+    def push(frame: bytes) -> None:
+        if flusher is None:
+            connection.send_frame(frame)
+        else:
+            flusher.add(frame, (connection,))
+
     written: list[bytes] = []
     connection._write = lambda data: written.append(data) or True  # type: ignore[method-assign]
     burst = [frames.text_frame(b"%d" % n + b"x" * 9_995) for n in range(5)]
     for frame in burst:  # under the delay the fifth fills the window
-        connection.send_frame(frame)
+        push(frame)
     taken = read_available(client_end)
     assert 0 < len(taken) < len(burst[0])
     pong = bytes([0x8A, 1]) + b"p"
@@ -377,7 +324,7 @@ def test_the_rest_of_a_frame_the_socket_took_part_of_goes_before_anything(
         connection.close(4003, "session ended")
     else:
         for frame in burst * 2:  # 100,000 bytes more than the backlog holds
-            connection.send_frame(frame)
+            push(frame)
         assert connection.close_code == 4008
     connection._flush()
     # What the socket took later (a window that filled) came before.
@@ -400,9 +347,8 @@ def test_a_frame_larger_than_the_backlog_reaches_a_client_that_reads(delayed):
     connection, client_end = delayed.connection, delayed.client_end
     small = pushes(2)
     large = frames.text_frame(b"x" * 300_000)  # the backlog holds 100,000
-    for frame in [*small, large]:
-        connection.send_frame(frame)
-    assert connection.close_code is None
+    delayed.wait(*small, large)  # the large one fills the window
+    assert connection.close_code is None and not delayed.flusher.pending
     expected = b"".join([*small, large])
     writer = threading.Thread(target=connection._flush)  # the rest, if any
     writer.start()
@@ -437,24 +383,6 @@ def read_until_end(client_end: socket.socket) -> bytes:
     return data
 
 
-def test_a_client_close_is_answered_while_a_window_is_being_written(delayed):
-    connection, client_end = delayed.connection, delayed.client_end
-    close = frames.close_frame(1001, "going away")
-    window = t.cast(t.Any, connection._delay).lock
-    # A window's write under way, as end_window does it, outside the lock.
-    with window:
-        connection._writing = True
-        connection._reply_close(close)
-        connection._reader_stopped()  # the reader ends after a close
-        loop = threading.Thread(target=connection.run, args=(lambda message: None,))
-        loop.start()
-        loop.join(0.2)
-        connection._writing = False
-    assert read_until_end(client_end) == close
-    loop.join(10)
-    assert not loop.is_alive()
-
-
 def test_a_client_close_the_reader_answers_as_it_stops_is_written(delayed):
     # The reader answers the close and stops while the connection's thread
     # is past the point where it writes answers: it must still write it.
@@ -478,9 +406,8 @@ def test_a_pong_waiting_while_a_window_is_written_stays_counted(delayed):
     connection = delayed.connection
     pong = bytes([0x8A, 1]) + b"p"
     connection._reader_send(pong)
-    for frame in pushes(3):
-        connection.send_frame(frame)
-    connection.end_window()
+    delayed.wait(*pushes(3))
+    delayed.flusher.settle()
     assert connection.backlog_size == len(pong)
     connection._flush()
     assert connection.backlog_size == 0

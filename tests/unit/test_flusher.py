@@ -1,5 +1,5 @@
-"""Flusher, alone: it ends each window once, in order, on one thread that
-comes and goes."""
+"""Flusher, alone: when a push waits, and how a window's pushes reach their
+sockets (fakes that record what they are handed)."""
 
 from __future__ import annotations
 
@@ -10,74 +10,28 @@ from flask_realtime.flusher import Flusher
 
 from ..support import wait_for
 
+#: Long enough that no window ends by itself during a test that settles.
+NEVER = 60.0
 
-class Window:
-    """Stands in for a Connection: records when its window ended."""
 
-    def __init__(self, name: str, ended: list[str]) -> None:
-        self.name = name
-        self.ended = ended
+class Socket:
+    """Stands in for a Connection: records what it is handed."""
 
-    def end_window(self) -> None:
-        self.ended.append(self.name)
+    def __init__(self) -> None:
+        self.handed: list[bytes] = []
+
+    def send_frame(self, frame: bytes, *, window: bool = False) -> None:
+        assert window
+        self.handed.append(frame)
 
 
 class Failing:
-    def end_window(self) -> None:
+    def send_frame(self, frame: bytes, *, window: bool = False) -> None:
         raise OSError("the socket is gone")
 
 
 def flusher_threads() -> list[threading.Thread]:
     return [t for t in threading.enumerate() if t.name == "flask-realtime-flusher"]
-
-
-def test_each_window_ends_once_in_the_order_they_opened(caplog):
-    flusher = Flusher(0.01)
-    ended: list[str] = []
-    windows = [Window(str(n), ended) for n in range(50)]
-    for window in windows[:25]:
-        flusher.open(window)  # type: ignore[arg-type]
-    flusher.open(Failing())  # type: ignore[arg-type]
-    for window in windows[25:]:
-        flusher.open(window)  # type: ignore[arg-type]
-    wait_for(lambda: len(ended) == 50)
-    assert ended == [w.name for w in windows]
-    assert "Writing a socket's frames failed" in caplog.text
-    assert len(flusher_threads()) == 1
-
-
-def test_the_thread_ends_when_idle_and_the_next_window_starts_another(monkeypatch):
-    monkeypatch.setattr(Flusher, "idle_timeout", 0.05)
-    flusher = Flusher(0.01)
-    ended: list[str] = []
-    flusher.open(Window("first", ended))  # type: ignore[arg-type]
-    wait_for(lambda: ended == ["first"])
-    wait_for(lambda: not flusher_threads())
-    flusher.open(Window("second", ended))  # type: ignore[arg-type]
-    wait_for(lambda: ended == ["first", "second"])
-    wait_for(lambda: not flusher_threads())
-
-
-def test_a_thread_that_cannot_start_is_tried_again_at_the_next_window(
-    monkeypatch, caplog
-):
-    # Out of threads once (pids, memory): the push that opened the window
-    # gets no error, and the next window starts the thread, which ends both.
-    flusher = Flusher(0.01)
-    ended: list[str] = []
-    start = threading.Thread.start
-    failures = iter([True])
-
-    def start_once_failing(self: threading.Thread) -> None:
-        if self.name == "flask-realtime-flusher" and next(failures, False):
-            raise RuntimeError("can't start new thread")
-        start(self)
-
-    monkeypatch.setattr(threading.Thread, "start", start_once_failing)
-    flusher.open(Window("a", ended))  # type: ignore[arg-type]
-    assert "Could not start" in caplog.text
-    flusher.open(Window("b", ended))  # type: ignore[arg-type]
-    wait_for(lambda: ended == ["a", "b"])
 
 
 class Clock:
@@ -93,33 +47,142 @@ def test_a_push_after_a_quiet_moment_goes_at_once_and_those_that_follow_wait(
 ):
     clock = Clock()
     monkeypatch.setattr(flusher_module, "monotonic", clock)
-    flusher = Flusher(0.005)
-    first, second, third = b"first push", b"second push", b"third push"
-    # Every subscriber of a push gets the same frame: one decision for all,
-    # however long the push takes.
-    for _ in range(3):
-        assert not flusher.waits(first)
-        clock.now += 0.004
-    assert flusher.waits(second)  # within the delay of the last frame
+    flusher = Flusher(0.005, 1 << 20)
+    assert not flusher.waits()
     clock.now += 0.004
-    assert flusher.waits(second)  # decided for the whole push
+    assert flusher.waits()  # within the delay of the last push
     clock.now += 0.006
-    assert not flusher.waits(third)  # quiet for longer than the delay
+    assert not flusher.waits()  # quiet for longer than the delay
+    # A push written at once lasts longer than the delay, at 1,000 sockets:
+    # the quiet moment starts when it has been written.
+    clock.now += 0.020
+    flusher.written()
+    clock.now += 0.001
+    assert flusher.waits()
 
 
-def test_a_push_waits_while_windows_are_open_or_being_written(monkeypatch):
-    # A pusher can stall longer than the delay (the GIL, a slow request);
-    # a push after that joins the windows still open rather than write.
+def test_a_push_waits_while_a_window_is_open(monkeypatch):
+    # A pusher can stall longer than the delay (the GIL, a slow request); a
+    # push after that joins the window still open rather than pass it.
     clock = Clock()
     monkeypatch.setattr(flusher_module, "monotonic", clock)
-    flusher = Flusher(0.005)
-    flusher._windows.append((clock.now + 1, Window("open", [])))  # type: ignore[arg-type]
-    clock.now += 1
-    assert flusher.waits(b"a push")
-    flusher._windows.clear()
-    flusher._ending = True
-    clock.now += 1
-    assert flusher.waits(b"another push")
-    flusher._ending = False
-    clock.now += 1
-    assert not flusher.waits(b"a third push")
+    flusher = Flusher(NEVER, 1 << 20)
+    flusher.add(b"waits", (Socket(),))
+    clock.now += 2 * NEVER
+    assert flusher.pending and flusher.waits()
+    flusher.settle()
+    assert not flusher.pending
+
+
+def test_each_socket_gets_its_frames_of_a_window_in_one_piece_in_order():
+    flusher = Flusher(NEVER, 1 << 20)
+    a, b, c = Socket(), Socket(), Socket()
+    room, other_room = (a, b), (b, c)
+    flusher.add(b"1", room)
+    flusher.add(b"2", room)
+    flusher.add(b"3", other_room)
+    flusher.add(b"4", room)
+    assert (a.handed, b.handed, c.handed) == ([], [], [])
+    flusher.settle()
+    assert a.handed == [b"124"]
+    assert b.handed == [b"1234"]
+    assert c.handed == [b"3"]
+    flusher.settle()  # nothing waits: nothing more is handed
+    assert (len(a.handed), len(b.handed), len(c.handed)) == (1, 1, 1)
+
+
+def test_pushes_to_the_same_sockets_are_joined_once():
+    flusher = Flusher(NEVER, 1 << 20)
+    sockets = tuple(Socket() for _ in range(3))
+    for n in range(10):
+        flusher.add(b"%d," % n, sockets)
+    flusher.settle()
+    first = sockets[0].handed[0]
+    assert first == b"0,1,2,3,4,5,6,7,8,9,"
+    assert all(s.handed[0] is first for s in sockets)
+
+
+def test_a_window_ends_by_itself_after_the_delay_and_a_failing_socket_stops_no_other(
+    caplog,
+):
+    flusher = Flusher(0.01, 1 << 20)
+    before, after = Socket(), Socket()
+    flusher.add(b"frame", (before, Failing(), after))  # type: ignore[arg-type]
+    wait_for(lambda: after.handed == [b"frame"])
+    assert before.handed == [b"frame"]
+    assert "Writing a socket's frames failed" in caplog.text
+    assert not flusher.pending
+
+
+def test_a_window_that_fills_is_handed_out_by_the_pusher():
+    # 64 KiB, or half the backlog if that is less: here 50,000 bytes.
+    flusher = Flusher(NEVER, 100_000)
+    socket = Socket()
+    frame = b"x" * 10_000
+    for _ in range(4):
+        flusher.add(frame, (socket,))
+    assert socket.handed == []
+    flusher.add(frame, (socket,))
+    assert socket.handed == [frame * 5] and not flusher.pending
+
+
+def test_the_thread_ends_when_idle_and_the_next_window_starts_another(monkeypatch):
+    monkeypatch.setattr(Flusher, "idle_timeout", 0.05)
+    flusher = Flusher(0.01, 1 << 20)
+    socket = Socket()
+    flusher.add(b"first", (socket,))
+    wait_for(lambda: socket.handed == [b"first"])
+    wait_for(lambda: not flusher_threads())
+    flusher.add(b"second", (socket,))
+    wait_for(lambda: socket.handed == [b"first", b"second"])
+    wait_for(lambda: not flusher_threads())
+
+
+def test_a_thread_that_cannot_start_is_tried_again_at_the_next_push(
+    monkeypatch, caplog
+):
+    # Out of threads once (pids, memory): the push gets no error, and the
+    # next push that waits starts the thread, which hands out both.
+    monkeypatch.setattr(Flusher, "idle_timeout", 0.05)
+    flusher = Flusher(0.01, 1 << 20)
+    socket = Socket()
+    start = threading.Thread.start
+    failures = iter([True])
+
+    def start_once_failing(self: threading.Thread) -> None:
+        if self.name == "flask-realtime-flusher" and next(failures, False):
+            raise RuntimeError("can't start new thread")
+        start(self)
+
+    monkeypatch.setattr(threading.Thread, "start", start_once_failing)
+    flusher.add(b"a", (socket,))
+    assert "Could not start" in caplog.text
+    flusher.add(b"b", (socket,))
+    wait_for(lambda: socket.handed == [b"ab"])
+
+
+def test_settle_returns_only_once_a_window_under_way_is_handed_out():
+    # A reply settles the window before it is written: if another thread is
+    # handing it out, the reply must wait until its socket has its frames.
+    flusher = Flusher(NEVER, 1 << 20)
+    release = threading.Event()
+    handed = []
+
+    class Slow(Socket):
+        def send_frame(self, frame: bytes, *, window: bool = False) -> None:
+            release.wait(10)
+            handed.append(frame)
+
+    flusher.add(b"frame", (Slow(),))
+    first = threading.Thread(target=flusher.settle)
+    first.start()
+    wait_for(lambda: not flusher._pushes)  # the first has taken the window
+    assert flusher.pending
+    second = threading.Thread(target=flusher.settle)
+    second.start()
+    second.join(0.2)
+    assert second.is_alive() and handed == []
+    release.set()
+    first.join(10)
+    second.join(10)
+    assert handed == [b"frame"] and not flusher.pending

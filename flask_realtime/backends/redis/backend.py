@@ -94,6 +94,7 @@ from .sharded import ShardedPubSub
 
 if t.TYPE_CHECKING:
     from ...connection import Connection
+    from ...flusher import Flusher
 
 logger = logging.getLogger("flask_realtime")
 
@@ -154,8 +155,9 @@ class RedisBackend(Listener, Backend):
         history_size: int = 100,
         history_ttl: float = 300,
         max_channels: int = 100,
+        flusher: Flusher | None = None,
     ) -> None:
-        self.hub = LocalHub()
+        self.hub = LocalHub(flusher)
         self._max_channels = max_channels
         self._history_size = history_size
         self._history_ttl_ms = int(history_ttl * 1000)
