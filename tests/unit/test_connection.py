@@ -14,6 +14,7 @@ from flask_realtime import frames
 from flask_realtime.connection import Connection
 from flask_realtime.connection import TakingTurns
 from flask_realtime.flusher import Flusher
+from flask_realtime.hub import LocalHub
 
 
 def test_a_client_that_pings_and_never_reads_has_at_most_one_pong_waiting():
@@ -245,6 +246,24 @@ def test_a_reply_goes_out_at_once_with_the_pushes_before_it(delayed):
         connection._reader_stopped()
         loop.join(10)
     assert not loop.is_alive()
+
+
+def test_replies_do_not_make_the_next_push_wait(socket_pair):
+    # A client that sends pings all the time must not keep the process
+    # looking busy: a push after their replies still goes at once.
+    server_end, client_end = socket_pair
+    flusher = Flusher(60.0, 100_000)
+    connection, _ = make_connection(server_end, flusher=flusher)
+    hub = LocalHub(flusher)
+    hub.add(connection, ["room"])
+    reply = frames.text_frame(b'{"id":1,"body":"pong"}')
+    for _ in range(5):
+        connection.send_frame(reply)
+    (push,) = pushes(1)
+    hub.deliver("room", "e:1", push)
+    assert not flusher.pending
+    expected = reply * 5 + push
+    assert read_exactly(client_end, len(expected)) == expected
 
 
 def test_a_client_that_reads_nothing_is_closed_as_a_slow_consumer(delayed):
