@@ -192,10 +192,11 @@ class Connection:
     def send_frame(self, frame: bytes, *, window: bool = False) -> None:
         """Write an encoded frame now if the socket takes it, else queue it.
 
-        Under a write delay, the pushes that wait for their window and are
-        for this socket go first: a frame never passes them. ``window``:
-        ``frame`` is a window's frames, which the
-        :class:`~flask_realtime.flusher.Flusher` hands out in order."""
+        Under a write delay, the window of pushes that wait is handed out
+        first (to every socket), so that a frame never passes the pushes
+        that wait for its socket. ``window``: ``frame`` is a window's
+        frames, which the :class:`~flask_realtime.flusher.Flusher` hands out
+        in order."""
         flusher = self._flusher
         # Without a delay, the one test this adds is the first.
         if flusher is not None and not window and flusher.pending:
