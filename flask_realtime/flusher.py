@@ -27,6 +27,8 @@ import threading
 import typing as t
 from time import monotonic
 
+from .protocol import CLOSE_INTERNAL_ERROR
+
 logger = logging.getLogger("flask_realtime")
 
 #: Bytes of frames after which a window ends early: one write per 64 KiB
@@ -34,12 +36,20 @@ logger = logging.getLogger("flask_realtime")
 #: the sockets' backlogs.
 WINDOW_SIZE = 64 * 1024
 
+#: Sockets a window may hold, counted once for each run of pushes to other
+#: sockets than the push before (a push with ``exclude`` starts one): the
+#: references those cost, about 16 bytes each, are what a window's memory
+#: grows with besides its frames. A million is about 16 MB.
+WINDOW_SOCKETS = 1_000_000
+
 
 class WindowSubscriber(t.Protocol):
     """What a window is handed to: a socket's
     :class:`~flask_realtime.connection.Connection`."""
 
     def send_frame(self, frame: bytes, *, window: bool = False) -> None: ...
+
+    def close(self, code: int, reason: str = "") -> None: ...
 
 
 #: One push that waits: its frame, and the sockets it is for.
@@ -69,12 +79,16 @@ class Flusher:
         self._wake = threading.Event()
         self._pushes: list[Push] = []
         self._size = 0
+        self._sockets = 0  # see WINDOW_SOCKETS
         self._ends_at = 0.0
         self._thread: threading.Thread | None = None
         # Held while a window is handed out, so that whoever settles returns
         # only once the sockets have their frames.
         self._settle_lock = threading.Lock()
         self._handing_out = False
+        # The thread handing out: a socket closed from there (a failure,
+        # see _hand_out) must not wait for itself.
+        self._handing_thread: int | None = None
         # When the last push came; pushes come one at a time, under the
         # hub's lock.
         self._last_push_at = float("-inf")
@@ -112,10 +126,12 @@ class Flusher:
         once if it fills the window. Each socket gets frames in the order
         they were added."""
         with self._lock:
+            opened = not self._pushes
+            if opened or self._pushes[-1][1] is not sockets:
+                self._sockets += len(sockets)
             self._pushes.append((frame, sockets))
             self._size += len(frame)
-            full = self._size >= self.window_size
-            opened = len(self._pushes) == 1
+            full = self._size >= self.window_size or self._sockets >= WINDOW_SOCKETS
             if opened:
                 self._ends_at = monotonic() + self.delay
             if not full:
@@ -132,20 +148,24 @@ class Flusher:
         """Hand every push that waits to its sockets now; return once they
         have them (written, or queued behind what each socket has yet to
         take)."""
+        if self._handing_thread == threading.get_ident():
+            return  # a socket closed by the hand-out under way
         with self._settle_lock:
             # Set before the window is taken: pending must not look false
             # between the two.
             self._handing_out = True
+            self._handing_thread = threading.get_ident()
             try:
                 with self._lock:
                     pushes, self._pushes = self._pushes, []
-                    self._size = 0
+                    self._size = self._sockets = 0
                     # The thread waits for the end of a window that is gone:
                     # from now on it waits to be idle.
                     self._wake.set()
                 if pushes:
                     _hand_out(pushes)
             finally:
+                self._handing_thread = None
                 self._handing_out = False
 
     def _run(self) -> None:
@@ -194,7 +214,20 @@ class Flusher:
 
 
 def _hand_out(pushes: list[Push]) -> None:
-    """Write each socket's frames of a window in one write, in order."""
+    """Write each socket's frames of a window in one write, in order.
+
+    A socket whose frames could not be handed over (memory ran out, say) is
+    closed with 1011, rather than left with a hole in its stream: its page
+    reconnects with its positions and the replay brings what it missed."""
+    try:
+        _compose(pushes)
+    except Exception:
+        logger.exception("Handing out a window failed; closing its sockets")
+        for socket in {socket for _, sockets in pushes for socket in sockets}:
+            _close(socket)
+
+
+def _compose(pushes: list[Push]) -> None:
     # Consecutive pushes to the same sockets (one channel, whose subscribers
     # did not change) share one join.
     runs: list[tuple[list[bytes], tuple[WindowSubscriber, ...]]] = []
@@ -226,4 +259,12 @@ def _send(data: bytes, sockets: t.Iterable[WindowSubscriber]) -> None:
         try:
             socket.send_frame(data, window=True)
         except Exception:  # one socket must not stop the others
-            logger.exception("Writing a socket's frames failed")
+            logger.exception("Writing a socket's frames failed; closing it")
+            _close(socket)
+
+
+def _close(socket: WindowSubscriber) -> None:
+    try:
+        socket.close(CLOSE_INTERNAL_ERROR, "frames lost, reconnect")
+    except Exception:
+        logger.exception("Closing a socket failed")

@@ -152,7 +152,12 @@ class LocalHub:
     ) -> t.Collection[Subscriber]:
         """The subscribers that get ``frame`` now: all but those excluded,
         those catching up (who hold it), and those who have it already."""
-        held, floors = self._held, self._floors.get(channel)
+        # Few sockets catch up at once: look for them in the channel, rather
+        # than look up every subscriber among them.
+        held = self._held
+        if held and not any(connection in subscribers for connection in held):
+            held = {}
+        floors = self._floors.get(channel)
         if not (excluded or held or floors):  # the everyday push pays this test
             return subscribers
         receivers = []

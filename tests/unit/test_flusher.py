@@ -15,19 +15,24 @@ NEVER = 60.0
 
 
 class Socket:
-    """Stands in for a Connection: records what it is handed."""
+    """Stands in for a Connection: records what it is handed, and how it
+    was closed."""
 
     def __init__(self) -> None:
         self.handed: list[bytes] = []
+        self.closed: int | None = None
 
     def send_frame(self, frame: bytes, *, window: bool = False) -> None:
         assert window
         self.handed.append(frame)
 
+    def close(self, code: int, reason: str = "") -> None:
+        self.closed = code
 
-class Failing:
+
+class Failing(Socket):
     def send_frame(self, frame: bytes, *, window: bool = False) -> None:
-        raise OSError("the socket is gone")
+        raise MemoryError
 
 
 def flusher_threads() -> list[threading.Thread]:
@@ -106,12 +111,50 @@ def test_a_window_ends_by_itself_after_the_delay_and_a_failing_socket_stops_no_o
     caplog,
 ):
     flusher = Flusher(0.01, 1 << 20)
-    before, after = Socket(), Socket()
-    flusher.add(b"frame", (before, Failing(), after))  # type: ignore[arg-type]
+    before, failing, after = Socket(), Failing(), Socket()
+    flusher.add(b"frame", (before, failing, after))
     wait_for(lambda: after.handed == [b"frame"])
     assert before.handed == [b"frame"]
     assert "Writing a socket's frames failed" in caplog.text
+    # Its stream would have a hole: it is closed, to reconnect and replay.
+    assert failing.closed == 1011 and before.closed is after.closed is None
     assert not flusher.pending
+
+
+def test_a_window_that_cannot_be_handed_out_closes_its_sockets(monkeypatch, caplog):
+    def out_of_memory(pushes: object) -> None:
+        raise MemoryError
+
+    monkeypatch.setattr(flusher_module, "_compose", out_of_memory)
+    flusher = Flusher(NEVER, 1 << 20)
+    room, other = (Socket(), Socket()), (Socket(),)
+    flusher.add(b"fine", room)
+    flusher.add(b"also fine", other)
+    flusher.settle()
+    assert "Handing out a window failed" in caplog.text
+    assert [s.closed for s in (*room, *other)] == [1011, 1011, 1011]
+    assert not flusher.pending
+
+
+def test_a_window_of_many_runs_ends_before_it_holds_too_many_sockets(monkeypatch):
+    # A push with exclude gets a tuple of its own: each costs the window
+    # a reference per socket, and the window ends before they add up.
+    monkeypatch.setattr(flusher_module, "WINDOW_SOCKETS", 10)
+    flusher = Flusher(NEVER, 1 << 20)
+    sockets = tuple(Socket() for _ in range(4))
+    for _ in range(5):  # one run: its sockets count once
+        flusher.add(b"x", sockets)
+    assert flusher.pending
+    flusher.add(b"y", sockets[:3])  # 7
+    assert flusher.pending
+    flusher.add(b"z", sockets[1:])  # 10: full, handed out by this push
+    assert not flusher.pending
+    assert [s.handed for s in sockets] == [
+        [b"xxxxxy"],
+        [b"xxxxxyz"],
+        [b"xxxxxyz"],
+        [b"xxxxxz"],
+    ]
 
 
 def test_a_window_that_fills_is_handed_out_by_the_pusher():

@@ -102,3 +102,18 @@ def test_a_socket_catching_up_holds_pushes_and_gets_only_newer_ones_after(flushe
     flusher.settle()
     assert late.received == [b"r0", b"r1", b"2", b"3"]
     assert a.received == [b"0", b"121 again3"]
+
+
+def test_a_socket_catching_up_on_another_channel_leaves_this_one_joined(flusher):
+    # Pushes to a channel share one tuple of sockets, and so one join,
+    # unless something in that very channel needs them one by one.
+    hub = LocalHub(flusher)
+    a, b, late = Page("a"), Page("b"), Page("late")
+    hub.add(a, ["room"])
+    hub.add(b, ["room"])
+    hub.add(late, ["other"], catch_up=True)
+    for n in range(4):
+        hub.deliver("room", f"e:{n}", b"%d" % n)
+    flusher.settle()
+    assert a.received == b.received == [b"0", b"123"]
+    assert a.received[1] is b.received[1]
