@@ -85,9 +85,8 @@ class Flusher:
         # Held while a window is handed out, so that whoever settles returns
         # only once the sockets have their frames.
         self._settle_lock = threading.Lock()
-        self._handing_out = False
-        # The thread handing out: a socket closed from there (a failure,
-        # see _hand_out) must not wait for itself.
+        # The thread handing a window out, if one is: a socket closed from
+        # there (a failure, see _hand_out) must not wait for itself.
         self._handing_thread: int | None = None
         # When the last push came; pushes come one at a time, under the
         # hub's lock.
@@ -97,7 +96,7 @@ class Flusher:
     def pending(self) -> bool:
         """Whether pushes wait, or are being handed out: a frame written to
         one of their sockets now must :meth:`settle` them first."""
-        return self._handing_out or bool(self._pushes)
+        return self._handing_thread is not None or bool(self._pushes)
 
     def waits(self) -> bool:
         """Whether the push about to be delivered waits for the window, or
@@ -153,7 +152,6 @@ class Flusher:
         with self._settle_lock:
             # Set before the window is taken: pending must not look false
             # between the two.
-            self._handing_out = True
             self._handing_thread = threading.get_ident()
             try:
                 with self._lock:
@@ -166,7 +164,6 @@ class Flusher:
                     _hand_out(pushes)
             finally:
                 self._handing_thread = None
-                self._handing_out = False
 
     def _run(self) -> None:
         try:

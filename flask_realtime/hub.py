@@ -51,7 +51,7 @@ class LocalHub:
         # Under a write delay, each channel's subscribers as the Flusher
         # takes them: the same tuple for every push until they change, so
         # that consecutive pushes to a channel share one join.
-        self._split: dict[str, _Split] = {}
+        self._splits: dict[str, _Split] = {}
         self._held: dict[Subscriber, list[tuple[str, str, bytes]]] = {}
         # After a catch-up, by channel, the position each connection resumed
         # from, until a newer frame passes: with Redis, frames of an earlier
@@ -92,7 +92,7 @@ class LocalHub:
                     subscribers = self._channels[channel] = {}
                     opened.append(channel)
                 subscribers[connection] = None
-                self._split.pop(channel, None)
+                self._splits.pop(channel, None)
         return opened
 
     def remove(self, connection: Subscriber, channels: t.Iterable[str]) -> list[str]:
@@ -108,7 +108,7 @@ class LocalHub:
                     floors.pop(connection, None)
                     if not floors:
                         del self._floors[channel]
-                self._split.pop(channel, None)
+                self._splits.pop(channel, None)
                 subscribers = self._channels.get(channel)
                 if subscribers is not None:
                     subscribers.pop(connection, None)
@@ -180,9 +180,9 @@ class LocalHub:
         """Under a write delay: sockets get the frame when the window ends;
         ``realtime.listen()`` functions, which have their own queue, now."""
         if receivers is self._channels[channel]:  # everyone: split once
-            split = self._split.get(channel)
+            split = self._splits.get(channel)
             if split is None:
-                split = self._split[channel] = _split(receivers)
+                split = self._splits[channel] = _split(receivers)
         else:
             split = _split(receivers)
         sockets, others = split
